@@ -1,0 +1,5 @@
+//! Emitters: each one a pure function of the [`crate::ir::Ir`] producing one artifact.
+
+pub mod migrations;
+pub mod openapi;
+pub mod rust;

@@ -1,0 +1,209 @@
+//! Emits the Rust half of the generated server: static metadata for the runtime.
+//!
+//! The output is data only (`runtime::meta` values), built with `quote!` and formatted with
+//! prettyplease. Migrations and OpenAPI documents are pulled in with `include_str!` from
+//! files written beside it, so the Rust stays short and readable.
+
+use crate::error::Result;
+use crate::ir::{BaseType, Field, Ir, JsonType, Rule, Shape, Table};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Files the generated Rust refers to, relative to the folder the Rust file is written in.
+#[derive(Debug, Clone, Default)]
+pub struct RustInputs {
+    /// (version, name, relative path) of each migration, in order.
+    pub migrations: Vec<(String, String, String)>,
+    /// (schema, relative path) of each exposed schema's OpenAPI document.
+    pub openapi: Vec<(String, String)>,
+}
+
+/// Emits `catalog.rs`: `pub static CATALOG: runtime::meta::Catalog`.
+pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
+    let schemas = ir.schemas.iter().map(|s| {
+        let name = &s.name;
+        let exposed = s.exposed;
+        let tables = ir
+            .tables
+            .iter()
+            .filter(|t| t.schema == s.name)
+            .map(table);
+        quote! {
+            Schema { name: #name, exposed: #exposed, tables: &[#(#tables),*] }
+        }
+    });
+    let migrations = inputs.migrations.iter().map(|(version, name, path)| {
+        quote! { Migration { version: #version, name: #name, sql: include_str!(#path) } }
+    });
+    let openapi = inputs
+        .openapi
+        .iter()
+        .map(|(schema, path)| quote! { (#schema, include_str!(#path)) });
+    let tokens = quote! {
+        use ::runtime::meta::{
+            Catalog, Column, ColumnKind, Field, ForeignKey, JsonType, Migration, Policy, Rule,
+            Schema, Shape, Table,
+        };
+
+        /// Everything generated from the spec, handed to the runtime.
+        pub static CATALOG: Catalog = Catalog {
+            schemas: &[#(#schemas),*],
+            migrations: &[#(#migrations),*],
+            openapi: &[#(#openapi),*],
+        };
+    };
+    let file: syn::File = syn::parse2(tokens)?;
+    let header = format!(
+        "// @generated from {} — do not edit\n",
+        ir.sources
+            .iter()
+            .map(|s| format!("spec/{s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(header + &prettyplease::unparse(&file))
+}
+
+fn table(t: &Table) -> TokenStream {
+    let schema = &t.schema;
+    let name = &t.name;
+    let rls = t.rls;
+    let pk = &t.primary_key;
+    let columns = t.columns.iter().map(|c| {
+        let cname = &c.name;
+        let sql_type = c.ty.sql();
+        let kind = match c.ty.base {
+            BaseType::Uuid => quote!(ColumnKind::Uuid),
+            BaseType::Text => quote!(ColumnKind::Text),
+            BaseType::Boolean => quote!(ColumnKind::Boolean),
+            BaseType::SmallInt | BaseType::Integer | BaseType::BigInt => {
+                quote!(ColumnKind::Integer)
+            }
+            BaseType::Real | BaseType::Double | BaseType::Numeric => quote!(ColumnKind::Number),
+            BaseType::Jsonb | BaseType::Json => quote!(ColumnKind::Json),
+            BaseType::Timestamptz | BaseType::Timestamp | BaseType::Date | BaseType::Time => {
+                quote!(ColumnKind::Temporal)
+            }
+            BaseType::Bytea => quote!(ColumnKind::Bytes),
+        };
+        let array = c.ty.array;
+        let nullable = c.nullable;
+        let has_default = c.default.is_some();
+        let rule = rule(&c.rule);
+        quote! {
+            Column {
+                name: #cname,
+                sql_type: #sql_type,
+                kind: #kind,
+                array: #array,
+                nullable: #nullable,
+                has_default: #has_default,
+                rule: #rule,
+            }
+        }
+    });
+    let fks = t.foreign_keys.iter().map(|fk| {
+        let fname = &fk.name;
+        let cols = &fk.columns;
+        let rs = &fk.ref_schema;
+        let rt = &fk.ref_table;
+        let rc = &fk.ref_columns;
+        quote! {
+            ForeignKey {
+                name: #fname,
+                columns: &[#(#cols),*],
+                ref_schema: #rs,
+                ref_table: #rt,
+                ref_columns: &[#(#rc),*],
+            }
+        }
+    });
+    let policies = t.policies.iter().map(|p| {
+        let pname = &p.name;
+        let command = p.command.sql();
+        let roles = &p.roles;
+        quote! { Policy { name: #pname, command: #command, roles: &[#(#roles),*] } }
+    });
+    quote! {
+        Table {
+            schema: #schema,
+            name: #name,
+            columns: &[#(#columns),*],
+            primary_key: &[#(#pk),*],
+            foreign_keys: &[#(#fks),*],
+            rls: #rls,
+            policies: &[#(#policies),*],
+        }
+    }
+}
+
+fn rule(r: &Rule) -> TokenStream {
+    if r.is_empty() {
+        return quote!(Rule::NONE);
+    }
+    let opt_u32 = |v: Option<u32>| match v {
+        Some(n) => quote!(Some(#n)),
+        None => quote!(None),
+    };
+    let opt_f64 = |v: Option<f64>| match v {
+        Some(n) => quote!(Some(#n)),
+        None => quote!(None),
+    };
+    let min_length = opt_u32(r.min_length);
+    let max_length = opt_u32(r.max_length);
+    let one_of = &r.one_of;
+    let minimum = opt_f64(r.minimum);
+    let maximum = opt_f64(r.maximum);
+    let shape = match &r.shape {
+        Some(s) => {
+            let s = shape(s);
+            quote!(Some(&#s))
+        }
+        None => quote!(None),
+    };
+    quote! {
+        Rule {
+            min_length: #min_length,
+            max_length: #max_length,
+            one_of: &[#(#one_of),*],
+            minimum: #minimum,
+            maximum: #maximum,
+            shape: #shape,
+        }
+    }
+}
+
+fn shape(s: &Shape) -> TokenStream {
+    let closed = s.closed;
+    let fields = s.fields.iter().map(field);
+    quote! { Shape { fields: &[#(#fields),*], closed: #closed } }
+}
+
+fn field(f: &Field) -> TokenStream {
+    let name = &f.name;
+    let ty = json_type(f.ty);
+    let required = f.required;
+    let nullable = f.nullable;
+    let rule = rule(&f.rule);
+    let items = match f.items {
+        Some(t) => {
+            let t = json_type(t);
+            quote!(Some(#t))
+        }
+        None => quote!(None),
+    };
+    quote! {
+        Field { name: #name, ty: #ty, required: #required, nullable: #nullable, rule: #rule, items: #items }
+    }
+}
+
+fn json_type(t: JsonType) -> TokenStream {
+    match t {
+        JsonType::String => quote!(JsonType::String),
+        JsonType::Number => quote!(JsonType::Number),
+        JsonType::Integer => quote!(JsonType::Integer),
+        JsonType::Boolean => quote!(JsonType::Boolean),
+        JsonType::Array => quote!(JsonType::Array),
+        JsonType::Object => quote!(JsonType::Object),
+    }
+}

@@ -1,0 +1,499 @@
+//! The intermediate representation: one typed, validated model of the whole spec.
+//!
+//! [`crate::lower`] builds it from the parsed YAML; every emitter reads only this.
+//! Names are settled (constraint and index names included), references are resolved and
+//! tables are in dependency order, so emitters never need to look anything up.
+
+/// The whole spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ir {
+    /// Schemas, sorted by name.
+    pub schemas: Vec<Schema>,
+    /// Every table of every schema, ordered so that a referenced table comes before the
+    /// tables referencing it.
+    pub tables: Vec<Table>,
+    /// The spec files the IR was built from, relative to the spec folder, sorted.
+    pub sources: Vec<String>,
+}
+
+/// A Postgres schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// Schema name.
+    pub name: String,
+    /// Served on `/rest/v1`.
+    pub exposed: bool,
+    /// Description.
+    pub comment: Option<String>,
+    /// Spec file it comes from.
+    pub source: String,
+}
+
+/// A table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Schema name.
+    pub schema: String,
+    /// Table name.
+    pub name: String,
+    /// Description.
+    pub comment: Option<String>,
+    /// Columns in declaration order.
+    pub columns: Vec<Column>,
+    /// Primary key columns, possibly empty.
+    pub primary_key: Vec<String>,
+    /// Unique constraints (single-column ones included).
+    pub uniques: Vec<Unique>,
+    /// CHECK constraints, generated from value constraints and written in the spec.
+    pub checks: Vec<Check>,
+    /// Foreign keys.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Indexes.
+    pub indexes: Vec<Index>,
+    /// Row Level Security enabled.
+    pub rls: bool,
+    /// RLS policies.
+    pub policies: Vec<Policy>,
+    /// Privileges per role, sorted by role.
+    pub grants: Vec<Grant>,
+    /// Whether the table's schema is exposed on `/rest/v1`.
+    pub exposed: bool,
+}
+
+impl Table {
+    /// `schema.name`, for messages.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+
+    /// Finds a column by name.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// SQL type.
+    pub ty: SqlType,
+    /// NULL allowed.
+    pub nullable: bool,
+    /// Default, if any.
+    pub default: Option<DefaultValue>,
+    /// Description.
+    pub comment: Option<String>,
+    /// Value constraints shared by the database, request validation and OpenAPI.
+    pub rule: Rule,
+}
+
+/// A column default.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    /// A literal value, rendered as a quoted SQL literal cast to the column type.
+    Literal(serde_json::Value),
+    /// A SQL expression written in the spec.
+    Sql(String),
+}
+
+/// A SQL type: a base type, possibly an array of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqlType {
+    /// The element type.
+    pub base: BaseType,
+    /// `base[]`.
+    pub array: bool,
+}
+
+/// The base types the spec accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseType {
+    /// uuid
+    Uuid,
+    /// text
+    Text,
+    /// boolean
+    Boolean,
+    /// smallint
+    SmallInt,
+    /// integer
+    Integer,
+    /// bigint
+    BigInt,
+    /// real
+    Real,
+    /// double precision
+    Double,
+    /// numeric
+    Numeric,
+    /// jsonb
+    Jsonb,
+    /// json
+    Json,
+    /// timestamptz
+    Timestamptz,
+    /// timestamp
+    Timestamp,
+    /// date
+    Date,
+    /// time
+    Time,
+    /// bytea
+    Bytea,
+}
+
+impl BaseType {
+    /// All base types with their spec spelling.
+    pub const ALL: &'static [(&'static str, BaseType)] = &[
+        ("uuid", BaseType::Uuid),
+        ("text", BaseType::Text),
+        ("boolean", BaseType::Boolean),
+        ("smallint", BaseType::SmallInt),
+        ("integer", BaseType::Integer),
+        ("bigint", BaseType::BigInt),
+        ("real", BaseType::Real),
+        ("double precision", BaseType::Double),
+        ("numeric", BaseType::Numeric),
+        ("jsonb", BaseType::Jsonb),
+        ("json", BaseType::Json),
+        ("timestamptz", BaseType::Timestamptz),
+        ("timestamp", BaseType::Timestamp),
+        ("date", BaseType::Date),
+        ("time", BaseType::Time),
+        ("bytea", BaseType::Bytea),
+    ];
+
+    /// The SQL spelling.
+    pub fn sql(self) -> &'static str {
+        BaseType::ALL
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map(|(n, _)| *n)
+            .expect("every base type is listed")
+    }
+
+    /// Numeric types accept `range`.
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            BaseType::SmallInt
+                | BaseType::Integer
+                | BaseType::BigInt
+                | BaseType::Real
+                | BaseType::Double
+                | BaseType::Numeric
+        )
+    }
+
+    /// Integer types.
+    pub fn is_integer(self) -> bool {
+        matches!(self, BaseType::SmallInt | BaseType::Integer | BaseType::BigInt)
+    }
+
+    /// JSON types accept `shape`.
+    pub fn is_json(self) -> bool {
+        matches!(self, BaseType::Jsonb | BaseType::Json)
+    }
+}
+
+impl SqlType {
+    /// The SQL spelling, e.g. `text[]`.
+    pub fn sql(self) -> String {
+        if self.array {
+            format!("{}[]", self.base.sql())
+        } else {
+            self.base.sql().to_string()
+        }
+    }
+
+    /// Parses the spec spelling.
+    pub fn parse(s: &str) -> Option<SqlType> {
+        let s = s.trim();
+        let (base, array) = match s.strip_suffix("[]") {
+            Some(b) => (b.trim(), true),
+            None => (s, false),
+        };
+        let base = match base {
+            "timestamp with time zone" => BaseType::Timestamptz,
+            "int" | "int4" => BaseType::Integer,
+            "int8" => BaseType::BigInt,
+            "int2" => BaseType::SmallInt,
+            "bool" => BaseType::Boolean,
+            "float8" => BaseType::Double,
+            "float4" => BaseType::Real,
+            other => BaseType::ALL.iter().find(|(n, _)| *n == other)?.1,
+        };
+        Some(SqlType { base, array })
+    }
+}
+
+/// The JSON types a shape field can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    /// A JSON string.
+    String,
+    /// Any JSON number.
+    Number,
+    /// A JSON number without a fractional part.
+    Integer,
+    /// true or false.
+    Boolean,
+    /// A JSON array.
+    Array,
+    /// A JSON object.
+    Object,
+}
+
+impl JsonType {
+    /// Parses the spec spelling.
+    pub fn parse(s: &str) -> Option<JsonType> {
+        Some(match s {
+            "string" => JsonType::String,
+            "number" => JsonType::Number,
+            "integer" => JsonType::Integer,
+            "boolean" => JsonType::Boolean,
+            "array" => JsonType::Array,
+            "object" => JsonType::Object,
+            _ => return None,
+        })
+    }
+
+    /// The spec spelling, which is also the JSON Schema type name.
+    pub fn name(self) -> &'static str {
+        match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Integer => "integer",
+            JsonType::Boolean => "boolean",
+            JsonType::Array => "array",
+            JsonType::Object => "object",
+        }
+    }
+}
+
+/// Value constraints of a column or a shape field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rule {
+    /// Minimum length in characters.
+    pub min_length: Option<u32>,
+    /// Maximum length in characters.
+    pub max_length: Option<u32>,
+    /// Allowed values.
+    pub one_of: Vec<String>,
+    /// Inclusive minimum.
+    pub minimum: Option<f64>,
+    /// Inclusive maximum.
+    pub maximum: Option<f64>,
+    /// For JSON columns: the object shape.
+    pub shape: Option<Shape>,
+}
+
+impl Rule {
+    /// True when the rule constrains nothing.
+    pub fn is_empty(&self) -> bool {
+        self.min_length.is_none()
+            && self.max_length.is_none()
+            && self.one_of.is_empty()
+            && self.minimum.is_none()
+            && self.maximum.is_none()
+            && self.shape.is_none()
+    }
+}
+
+/// The shape of a JSON object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape {
+    /// Keys, sorted by name.
+    pub fields: Vec<Field>,
+    /// Keys not listed are rejected.
+    pub closed: bool,
+}
+
+/// One key of a JSON object shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Key.
+    pub name: String,
+    /// JSON type.
+    pub ty: JsonType,
+    /// Must be present.
+    pub required: bool,
+    /// May be JSON null.
+    pub nullable: bool,
+    /// Description.
+    pub comment: Option<String>,
+    /// Constraints on the value (never a nested shape).
+    pub rule: Rule,
+    /// For arrays: the type of each item.
+    pub items: Option<JsonType>,
+}
+
+/// A unique constraint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unique {
+    /// Constraint name.
+    pub name: String,
+    /// Columns.
+    pub columns: Vec<String>,
+}
+
+/// A CHECK constraint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// Constraint name.
+    pub name: String,
+    /// The column it validates, when it comes from a column's value constraints.
+    pub column: Option<String>,
+    /// SQL boolean expression.
+    pub expr: String,
+}
+
+/// A foreign key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignKey {
+    /// Constraint name.
+    pub name: String,
+    /// Referencing columns.
+    pub columns: Vec<String>,
+    /// Referenced schema.
+    pub ref_schema: String,
+    /// Referenced table.
+    pub ref_table: String,
+    /// Referenced columns.
+    pub ref_columns: Vec<String>,
+    /// Action on delete.
+    pub on_delete: FkAction,
+}
+
+/// Referential action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FkAction {
+    /// NO ACTION
+    NoAction,
+    /// RESTRICT
+    Restrict,
+    /// CASCADE
+    Cascade,
+    /// SET NULL
+    SetNull,
+    /// SET DEFAULT
+    SetDefault,
+}
+
+impl FkAction {
+    /// Parses the spec spelling.
+    pub fn parse(s: &str) -> Option<FkAction> {
+        Some(match s.to_ascii_lowercase().replace('_', " ").as_str() {
+            "no action" => FkAction::NoAction,
+            "restrict" => FkAction::Restrict,
+            "cascade" => FkAction::Cascade,
+            "set null" => FkAction::SetNull,
+            "set default" => FkAction::SetDefault,
+            _ => return None,
+        })
+    }
+
+    /// SQL spelling.
+    pub fn sql(self) -> &'static str {
+        match self {
+            FkAction::NoAction => "no action",
+            FkAction::Restrict => "restrict",
+            FkAction::Cascade => "cascade",
+            FkAction::SetNull => "set null",
+            FkAction::SetDefault => "set default",
+        }
+    }
+}
+
+/// An index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    /// Index name.
+    pub name: String,
+    /// Columns with their direction.
+    pub columns: Vec<IndexColumn>,
+    /// Unique index.
+    pub unique: bool,
+    /// Access method.
+    pub method: String,
+}
+
+/// One indexed column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexColumn {
+    /// Column name.
+    pub name: String,
+    /// Descending order.
+    pub descending: bool,
+}
+
+/// The command a policy applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// SELECT
+    Select,
+    /// INSERT
+    Insert,
+    /// UPDATE
+    Update,
+    /// DELETE
+    Delete,
+    /// ALL
+    All,
+}
+
+impl Command {
+    /// Parses the spec spelling.
+    pub fn parse(s: &str) -> Option<Command> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "select" => Command::Select,
+            "insert" => Command::Insert,
+            "update" => Command::Update,
+            "delete" => Command::Delete,
+            "all" => Command::All,
+            _ => return None,
+        })
+    }
+
+    /// SQL spelling.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Command::Select => "select",
+            Command::Insert => "insert",
+            Command::Update => "update",
+            Command::Delete => "delete",
+            Command::All => "all",
+        }
+    }
+}
+
+/// A Row Level Security policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Name.
+    pub name: String,
+    /// Command.
+    pub command: Command,
+    /// Roles; empty means `public`.
+    pub roles: Vec<String>,
+    /// USING expression.
+    pub using: Option<String>,
+    /// WITH CHECK expression.
+    pub with_check: Option<String>,
+    /// Restrictive policy.
+    pub restrictive: bool,
+}
+
+/// Privileges of one role on a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    /// Role.
+    pub role: String,
+    /// Privileges, lowercase, sorted; `all` stands alone.
+    pub privileges: Vec<String>,
+}
+
+/// The API roles every project has.
+pub const API_ROLES: &[&str] = &["anon", "authenticated", "service_role"];

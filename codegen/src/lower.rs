@@ -1,0 +1,890 @@
+//! Lowering: parsed spec files in, validated [`Ir`] out.
+//!
+//! Every cross-check happens here, and every problem of a pass is collected so that the
+//! user sees all of them at once, each with its file, line and column.
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::ir::*;
+use crate::source::PositionIndex;
+use crate::spec::{self, SpecFile};
+use crate::sql::quote_literal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A spec file's text with its name relative to the spec folder.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Name relative to the spec folder, e.g. `public.yaml`.
+    pub name: String,
+    /// The YAML text.
+    pub text: String,
+}
+
+/// Parses and lowers spec files into the IR.
+pub fn lower(files: &[SourceFile]) -> Result<Ir> {
+    let mut diags = Diagnostics::default();
+    let mut parsed = Vec::new();
+    for file in files {
+        let index = PositionIndex::build(&file.text);
+        diags.indexes.insert(file.name.clone(), index);
+        match serde_yaml::from_str::<SpecFile>(&file.text) {
+            Ok(spec) => parsed.push((file.name.clone(), spec)),
+            Err(e) => {
+                let (line, column) = e
+                    .location()
+                    .map(|l| (l.line(), l.column()))
+                    .unwrap_or((0, 0));
+                diags.list.push(Diagnostic {
+                    file: file.name.clone(),
+                    line,
+                    column,
+                    path: String::new(),
+                    message: plain_serde_message(&e.to_string()),
+                });
+            }
+        }
+    }
+    let ir = Lowerer {
+        diags: &mut diags,
+        files: &parsed,
+    }
+    .run();
+    if diags.list.is_empty() {
+        Ok(ir)
+    } else {
+        Err(Error::Spec(diags.list))
+    }
+}
+
+/// serde_yaml appends " at line L column C" to its messages; the diagnostic carries those.
+fn plain_serde_message(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+#[derive(Default)]
+struct Diagnostics {
+    indexes: HashMap<String, PositionIndex>,
+    list: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    fn error(&mut self, file: &str, path: &str, message: impl Into<String>) {
+        let (line, column) = self
+            .indexes
+            .get(file)
+            .map(|i| i.locate(path))
+            .unwrap_or((0, 0));
+        self.list.push(Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+struct Lowerer<'a> {
+    diags: &'a mut Diagnostics,
+    files: &'a [(String, SpecFile)],
+}
+
+/// Roles a policy or grant may name.
+const KNOWN_ROLES: &[&str] = &["anon", "authenticated", "service_role", "public"];
+const PRIVILEGES: &[&str] = &[
+    "select",
+    "insert",
+    "update",
+    "delete",
+    "truncate",
+    "references",
+    "trigger",
+    "all",
+];
+const INDEX_METHODS: &[&str] = &["btree", "hash", "gin", "gist", "brin", "hnsw", "ivfflat"];
+
+fn valid_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 63
+}
+
+/// Postgres truncates identifiers to 63 bytes; generated names do the same so that the
+/// database and the metadata agree.
+fn pg_name(s: String) -> String {
+    if s.len() <= 63 {
+        s
+    } else {
+        let mut end = 63;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s[..end].to_string()
+    }
+}
+
+impl Lowerer<'_> {
+    fn run(mut self) -> Ir {
+        let mut schemas = Vec::new();
+        let mut seen_schemas: BTreeMap<String, String> = BTreeMap::new();
+        for (file, spec) in self.files {
+            if spec.version != 1 {
+                self.diags.error(
+                    file,
+                    "version",
+                    format!("spec version {} is not supported; use 1", spec.version),
+                );
+            }
+            if !valid_ident(&spec.schema) {
+                self.diags.error(file, "schema", format!("`{}` is not a valid schema name: use lowercase letters, digits and underscores, starting with a letter", spec.schema));
+            }
+            if spec.schema.starts_with("pg_") || spec.schema == "information_schema" {
+                self.diags.error(
+                    file,
+                    "schema",
+                    format!("`{}` is a Postgres system schema", spec.schema),
+                );
+            }
+            if let Some(other) = seen_schemas.insert(spec.schema.clone(), file.clone()) {
+                self.diags.error(
+                    file,
+                    "schema",
+                    format!("schema `{}` is already declared in {other}", spec.schema),
+                );
+                continue;
+            }
+            schemas.push(Schema {
+                name: spec.schema.clone(),
+                exposed: spec.exposed,
+                comment: spec.comment.clone(),
+                source: file.clone(),
+            });
+        }
+        schemas.sort_by(|a, b| a.name.cmp(&b.name));
+
+        // First pass: every table's columns, so references can be resolved in any order.
+        let mut known: BTreeMap<(String, String), Vec<(String, SqlType)>> = BTreeMap::new();
+        for (_, spec) in self.files {
+            for t in &spec.tables {
+                let cols = t
+                    .columns
+                    .iter()
+                    .filter_map(|c| SqlType::parse(&c.ty).map(|ty| (c.name.clone(), ty)))
+                    .collect();
+                known
+                    .entry((spec.schema.clone(), t.name.clone()))
+                    .or_insert(cols);
+            }
+        }
+
+        let mut tables = Vec::new();
+        for (file, spec) in self.files {
+            let mut names = BTreeSet::new();
+            for (ti, t) in spec.tables.iter().enumerate() {
+                let path = format!("tables[{ti}]");
+                if !names.insert(t.name.clone()) {
+                    self.diags.error(
+                        file,
+                        &format!("{path}.name"),
+                        format!("table `{}` is declared twice in schema `{}`", t.name, spec.schema),
+                    );
+                    continue;
+                }
+                if let Some(table) = self.table(file, spec, t, &path, &known) {
+                    tables.push(table);
+                }
+            }
+        }
+        let tables = dependency_order(tables);
+        let mut sources: Vec<String> = self.files.iter().map(|(f, _)| f.clone()).collect();
+        sources.sort();
+        Ir {
+            schemas,
+            tables,
+            sources,
+        }
+    }
+
+    fn table(
+        &mut self,
+        file: &str,
+        spec: &SpecFile,
+        t: &spec::TableSpec,
+        path: &str,
+        known: &BTreeMap<(String, String), Vec<(String, SqlType)>>,
+    ) -> Option<Table> {
+        if !valid_ident(&t.name) {
+            self.diags.error(file, &format!("{path}.name"), format!("`{}` is not a valid table name: use lowercase letters, digits and underscores, starting with a letter", t.name));
+        }
+        if t.columns.is_empty() {
+            self.diags.error(
+                file,
+                &format!("{path}.columns"),
+                format!("table `{}` has no columns", t.name),
+            );
+        }
+        let mut table = Table {
+            schema: spec.schema.clone(),
+            name: t.name.clone(),
+            comment: t.comment.clone(),
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            uniques: Vec::new(),
+            checks: Vec::new(),
+            foreign_keys: Vec::new(),
+            indexes: Vec::new(),
+            rls: t.rls,
+            policies: Vec::new(),
+            grants: Vec::new(),
+            exposed: spec.exposed,
+        };
+        let mut col_names = BTreeSet::new();
+        for (ci, c) in t.columns.iter().enumerate() {
+            let cpath = format!("{path}.columns[{ci}]");
+            if !col_names.insert(c.name.clone()) {
+                self.diags.error(
+                    file,
+                    &format!("{cpath}.name"),
+                    format!("column `{}` is declared twice in table `{}`", c.name, t.name),
+                );
+                continue;
+            }
+            if !valid_ident(&c.name) {
+                self.diags.error(file, &format!("{cpath}.name"), format!("`{}` is not a valid column name: use lowercase letters, digits and underscores, starting with a letter", c.name));
+            }
+            if let Some(col) = self.column(file, &mut table, c, &cpath, known) {
+                table.columns.push(col);
+            }
+        }
+        for (ui, cols) in t.unique.iter().enumerate() {
+            let upath = format!("{path}.unique[{ui}]");
+            if cols.is_empty() {
+                self.diags
+                    .error(file, &upath, "a unique constraint needs at least one column");
+            }
+            for c in cols {
+                if !col_names.contains(c) {
+                    self.unknown_column(file, &upath, &t.name, c, &col_names);
+                }
+            }
+            table.uniques.push(Unique {
+                name: pg_name(format!("{}_{}_key", t.name, cols.join("_"))),
+                columns: cols.clone(),
+            });
+        }
+        for (ki, check) in t.checks.iter().enumerate() {
+            if check.expr.trim().is_empty() {
+                self.diags.error(
+                    file,
+                    &format!("{path}.checks[{ki}].expr"),
+                    "a check needs an expression",
+                );
+            }
+            table.checks.push(Check {
+                name: check.name.clone(),
+                column: None,
+                expr: check.expr.clone(),
+            });
+        }
+        for (ii, idx) in t.indexes.iter().enumerate() {
+            let ipath = format!("{path}.indexes[{ii}]");
+            let mut columns = Vec::new();
+            for c in &idx.columns {
+                let mut parts = c.split_whitespace();
+                let name = parts.next().unwrap_or_default().to_string();
+                let descending = match parts.next() {
+                    None | Some("asc") => false,
+                    Some("desc") => true,
+                    Some(other) => {
+                        self.diags.error(
+                            file,
+                            &format!("{ipath}.columns"),
+                            format!("index direction `{other}` is not asc or desc"),
+                        );
+                        false
+                    }
+                };
+                if !col_names.contains(&name) {
+                    self.unknown_column(file, &format!("{ipath}.columns"), &t.name, &name, &col_names);
+                }
+                columns.push(IndexColumn { name, descending });
+            }
+            let method = idx.method.clone().unwrap_or_else(|| "btree".into());
+            if !INDEX_METHODS.contains(&method.as_str()) {
+                self.diags.error(
+                    file,
+                    &format!("{ipath}.method"),
+                    format!(
+                        "unknown index method `{method}`; use one of {}",
+                        INDEX_METHODS.join(", ")
+                    ),
+                );
+            }
+            let name = idx.name.clone().unwrap_or_else(|| {
+                let cols: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+                pg_name(format!("{}_{}_idx", t.name, cols.join("_")))
+            });
+            table.indexes.push(Index {
+                name,
+                columns,
+                unique: idx.unique,
+                method,
+            });
+        }
+        let mut policy_names = BTreeSet::new();
+        for (pi, p) in t.policies.iter().enumerate() {
+            let ppath = format!("{path}.policies[{pi}]");
+            if !policy_names.insert(p.name.clone()) {
+                self.diags.error(
+                    file,
+                    &format!("{ppath}.name"),
+                    format!("policy `{}` is declared twice on table `{}`", p.name, t.name),
+                );
+            }
+            let Some(command) = Command::parse(&p.command) else {
+                self.diags.error(
+                    file,
+                    &format!("{ppath}.command"),
+                    format!(
+                        "unknown policy command `{}`; use select, insert, update, delete or all",
+                        p.command
+                    ),
+                );
+                continue;
+            };
+            if command == Command::Insert && p.using.is_some() {
+                self.diags.error(file, &format!("{ppath}.using"), "an insert policy has no `using` (there is no existing row); use `with_check`");
+            }
+            if matches!(command, Command::Select | Command::Delete) && p.with_check.is_some() {
+                self.diags.error(file, &format!("{ppath}.with_check"), format!("a {} policy has no `with_check` (no new row is written); use `using`", command.sql()));
+            }
+            if p.using.is_none() && p.with_check.is_none() {
+                self.diags.error(
+                    file,
+                    &ppath,
+                    "a policy needs `using`, `with_check` or both",
+                );
+            }
+            for (ri, role) in p.roles.iter().enumerate() {
+                if !KNOWN_ROLES.contains(&role.as_str()) {
+                    self.diags.error(
+                        file,
+                        &format!("{ppath}.roles[{ri}]"),
+                        format!(
+                            "unknown role `{role}`; use one of {}",
+                            KNOWN_ROLES.join(", ")
+                        ),
+                    );
+                }
+            }
+            table.policies.push(Policy {
+                name: p.name.clone(),
+                command,
+                roles: p.roles.clone(),
+                using: p.using.clone(),
+                with_check: p.with_check.clone(),
+                restrictive: p.restrictive,
+            });
+        }
+        if !t.policies.is_empty() && !t.rls {
+            self.diags.error(file, &format!("{path}.rls"), format!("table `{}` has policies but `rls` is not enabled, so the policies would have no effect", t.name));
+        }
+        for (role, privs) in &t.grants {
+            let gpath = format!("{path}.grants.{role}");
+            if !KNOWN_ROLES.contains(&role.as_str()) {
+                self.diags.error(
+                    file,
+                    &gpath,
+                    format!("unknown role `{role}`; use one of {}", KNOWN_ROLES.join(", ")),
+                );
+            }
+            let mut list: Vec<String> = Vec::new();
+            for p in privs {
+                let lower = p.to_ascii_lowercase();
+                if !PRIVILEGES.contains(&lower.as_str()) {
+                    self.diags.error(
+                        file,
+                        &gpath,
+                        format!(
+                            "unknown privilege `{p}`; use one of {}",
+                            PRIVILEGES.join(", ")
+                        ),
+                    );
+                } else if !list.contains(&lower) {
+                    list.push(lower);
+                }
+            }
+            if list.iter().any(|p| p == "all") {
+                list = vec!["all".into()];
+            }
+            list.sort();
+            table.grants.push(Grant {
+                role: role.clone(),
+                privileges: list,
+            });
+        }
+        Some(table)
+    }
+
+    fn unknown_column(
+        &mut self,
+        file: &str,
+        path: &str,
+        table: &str,
+        name: &str,
+        known: &BTreeSet<String>,
+    ) {
+        let hint = closest(name, known.iter().map(String::as_str))
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_default();
+        self.diags.error(
+            file,
+            path,
+            format!("table `{table}` has no column `{name}`{hint}"),
+        );
+    }
+
+    fn column(
+        &mut self,
+        file: &str,
+        table: &mut Table,
+        c: &spec::ColumnSpec,
+        path: &str,
+        known: &BTreeMap<(String, String), Vec<(String, SqlType)>>,
+    ) -> Option<Column> {
+        let Some(ty) = SqlType::parse(&c.ty) else {
+            let names: Vec<&str> = BaseType::ALL.iter().map(|(n, _)| *n).collect();
+            self.diags.error(
+                file,
+                &format!("{path}.type"),
+                format!(
+                    "unknown type `{}`; use one of {} (optionally followed by [])",
+                    c.ty,
+                    names.join(", ")
+                ),
+            );
+            return None;
+        };
+        if c.primary_key {
+            table.primary_key.push(c.name.clone());
+            if c.nullable {
+                self.diags.error(
+                    file,
+                    &format!("{path}.nullable"),
+                    "a primary key column cannot be nullable",
+                );
+            }
+        }
+        if c.unique {
+            table.uniques.push(Unique {
+                name: pg_name(format!("{}_{}_key", table.name, c.name)),
+                columns: vec![c.name.clone()],
+            });
+        }
+        let default = match (&c.default, &c.default_sql) {
+            (Some(_), Some(_)) => {
+                self.diags.error(
+                    file,
+                    &format!("{path}.default_sql"),
+                    "give either `default` (a value) or `default_sql` (an expression), not both",
+                );
+                None
+            }
+            (Some(v), None) => {
+                self.check_literal(file, &format!("{path}.default"), ty, v);
+                Some(DefaultValue::Literal(v.clone()))
+            }
+            (None, Some(s)) => Some(DefaultValue::Sql(s.clone())),
+            (None, None) => None,
+        };
+        let rule = self.rule(
+            file,
+            path,
+            RuleInput {
+                length: c.length.as_ref(),
+                one_of: c.one_of.as_ref(),
+                range: c.range.as_ref(),
+            },
+            Target::Column(ty),
+        );
+        let mut rule = rule;
+        if let Some(shape) = &c.shape {
+            if !ty.base.is_json() || ty.array {
+                self.diags.error(
+                    file,
+                    &format!("{path}.shape"),
+                    format!("`shape` applies to jsonb and json columns, not {}", ty.sql()),
+                );
+            }
+            rule.shape = Some(self.shape(file, &format!("{path}.shape"), shape, c.closed));
+        } else if c.closed {
+            self.diags.error(
+                file,
+                &format!("{path}.closed"),
+                "`closed` needs a `shape`",
+            );
+        }
+        if let Some(expr) = crate::sql::rule_check(&c.name, ty, &rule) {
+            table.checks.push(Check {
+                name: pg_name(format!("{}_{}_check", table.name, c.name)),
+                column: Some(c.name.clone()),
+                expr,
+            });
+        }
+        if let Some(expr) = &c.check {
+            table.checks.push(Check {
+                name: pg_name(format!("{}_{}_check1", table.name, c.name)),
+                column: Some(c.name.clone()),
+                expr: expr.clone(),
+            });
+        }
+        if let Some(r) = &c.references {
+            self.reference(file, table, c, ty, r, path, known);
+        }
+        Some(Column {
+            name: c.name.clone(),
+            ty,
+            nullable: c.nullable && !c.primary_key,
+            default,
+            comment: c.comment.clone(),
+            rule,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reference(
+        &mut self,
+        file: &str,
+        table: &mut Table,
+        c: &spec::ColumnSpec,
+        ty: SqlType,
+        r: &spec::ReferenceSpec,
+        path: &str,
+        known: &BTreeMap<(String, String), Vec<(String, SqlType)>>,
+    ) {
+        let rpath = format!("{path}.references");
+        let (ref_schema, ref_table) = match r.table.split_once('.') {
+            Some((s, t)) => (s.to_string(), t.to_string()),
+            None => (table.schema.clone(), r.table.clone()),
+        };
+        let ref_column = r.column.clone().unwrap_or_else(|| "id".into());
+        let on_delete = match &r.on_delete {
+            None => FkAction::NoAction,
+            Some(s) => match FkAction::parse(s) {
+                Some(a) => a,
+                None => {
+                    self.diags.error(
+                        file,
+                        &format!("{rpath}.on_delete"),
+                        format!("unknown action `{s}`; use cascade, restrict, set null, set default or no action"),
+                    );
+                    FkAction::NoAction
+                }
+            },
+        };
+        if on_delete == FkAction::SetNull && !c.nullable {
+            self.diags.error(
+                file,
+                &format!("{rpath}.on_delete"),
+                format!("`on_delete: set null` needs column `{}` to be nullable", c.name),
+            );
+        }
+        match known.get(&(ref_schema.clone(), ref_table.clone())) {
+            None => {
+                let tables = known.keys().map(|(s, t)| format!("{s}.{t}")).collect::<Vec<_>>();
+                let hint = closest(
+                    &format!("{ref_schema}.{ref_table}"),
+                    tables.iter().map(String::as_str),
+                )
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+                self.diags.error(
+                    file,
+                    &format!("{rpath}.table"),
+                    format!("column `{}` references table `{ref_schema}.{ref_table}`, which the spec does not declare{hint}", c.name),
+                );
+            }
+            Some(cols) => match cols.iter().find(|(n, _)| *n == ref_column) {
+                None => {
+                    let names: BTreeSet<String> = cols.iter().map(|(n, _)| n.clone()).collect();
+                    self.unknown_column(file, &rpath, &format!("{ref_schema}.{ref_table}"), &ref_column, &names);
+                }
+                Some((_, rty)) if *rty != ty => {
+                    self.diags.error(
+                        file,
+                        &rpath,
+                        format!(
+                            "column `{}` is {} but references `{ref_schema}.{ref_table}.{ref_column}`, which is {}",
+                            c.name,
+                            ty.sql(),
+                            rty.sql()
+                        ),
+                    );
+                }
+                Some(_) => {}
+            },
+        }
+        table.foreign_keys.push(ForeignKey {
+            name: pg_name(format!("{}_{}_fkey", table.name, c.name)),
+            columns: vec![c.name.clone()],
+            ref_schema,
+            ref_table,
+            ref_columns: vec![ref_column],
+            on_delete,
+        });
+    }
+
+    fn check_literal(&mut self, file: &str, path: &str, ty: SqlType, v: &serde_json::Value) {
+        use serde_json::Value;
+        let ok = match (ty.array, ty.base, v) {
+            (_, _, Value::Null) => true,
+            (true, _, Value::Array(_)) => true,
+            (true, _, _) => false,
+            (false, b, _) if b.is_json() => true,
+            (false, BaseType::Boolean, Value::Bool(_)) => true,
+            (false, b, Value::Number(n)) if b.is_integer() => n.is_i64() || n.is_u64(),
+            (false, b, Value::Number(_)) if b.is_numeric() => true,
+            (false, b, Value::String(_)) => !b.is_numeric() && b != BaseType::Boolean,
+            _ => false,
+        };
+        if !ok {
+            self.diags.error(
+                file,
+                path,
+                format!(
+                    "default {v} does not fit type {}; for an SQL expression use `default_sql`",
+                    ty.sql()
+                ),
+            );
+        }
+    }
+
+    fn rule(&mut self, file: &str, path: &str, input: RuleInput<'_>, target: Target) -> Rule {
+        let mut rule = Rule::default();
+        let texty = match target {
+            Target::Column(ty) => !ty.array && ty.base == BaseType::Text,
+            Target::Field(t) => t == JsonType::String,
+        };
+        let numeric = match target {
+            Target::Column(ty) => !ty.array && ty.base.is_numeric(),
+            Target::Field(t) => matches!(t, JsonType::Number | JsonType::Integer),
+        };
+        let what = match target {
+            Target::Column(ty) => ty.sql(),
+            Target::Field(t) => t.name().to_string(),
+        };
+        if let Some(l) = input.length {
+            if !texty {
+                self.diags.error(
+                    file,
+                    &format!("{path}.length"),
+                    format!("`length` applies to text values, not {what}"),
+                );
+            }
+            if let (Some(min), Some(max)) = (l.min, l.max)
+                && min > max
+            {
+                self.diags.error(
+                    file,
+                    &format!("{path}.length"),
+                    format!("length min {min} is greater than max {max}"),
+                );
+            }
+            rule.min_length = l.min;
+            rule.max_length = l.max;
+        }
+        if let Some(values) = input.one_of {
+            if !texty {
+                self.diags.error(
+                    file,
+                    &format!("{path}.enum"),
+                    format!("`enum` applies to text values, not {what}"),
+                );
+            }
+            if values.is_empty() {
+                self.diags
+                    .error(file, &format!("{path}.enum"), "`enum` needs at least one value");
+            }
+            rule.one_of = values.clone();
+        }
+        if let Some(r) = input.range {
+            if !numeric {
+                self.diags.error(
+                    file,
+                    &format!("{path}.range"),
+                    format!("`range` applies to numbers, not {what}"),
+                );
+            }
+            if let (Some(min), Some(max)) = (r.min, r.max)
+                && min > max
+            {
+                self.diags.error(
+                    file,
+                    &format!("{path}.range"),
+                    format!("range min {min} is greater than max {max}"),
+                );
+            }
+            rule.minimum = r.min;
+            rule.maximum = r.max;
+        }
+        rule
+    }
+
+    fn shape(
+        &mut self,
+        file: &str,
+        path: &str,
+        shape: &BTreeMap<String, spec::FieldSpec>,
+        closed: bool,
+    ) -> Shape {
+        let mut fields = Vec::new();
+        for (name, f) in shape {
+            let fpath = format!("{path}.{name}");
+            if name.contains('\'') || name.is_empty() {
+                self.diags
+                    .error(file, &fpath, format!("`{name}` is not a usable key name"));
+                continue;
+            }
+            let Some(ty) = JsonType::parse(&f.ty) else {
+                self.diags.error(
+                    file,
+                    &format!("{fpath}.type"),
+                    format!(
+                        "unknown JSON type `{}`; use string, number, integer, boolean, array or object",
+                        f.ty
+                    ),
+                );
+                continue;
+            };
+            let rule = self.rule(
+                file,
+                &fpath,
+                RuleInput {
+                    length: f.length.as_ref(),
+                    one_of: f.one_of.as_ref(),
+                    range: f.range.as_ref(),
+                },
+                Target::Field(ty),
+            );
+            let items = match (&f.items, ty) {
+                (None, _) => None,
+                (Some(i), JsonType::Array) => match JsonType::parse(i) {
+                    Some(t @ (JsonType::String | JsonType::Number | JsonType::Integer | JsonType::Boolean)) => Some(t),
+                    _ => {
+                        self.diags.error(
+                            file,
+                            &format!("{fpath}.items"),
+                            format!("array items must be string, number, integer or boolean, not `{i}`"),
+                        );
+                        None
+                    }
+                },
+                (Some(_), _) => {
+                    self.diags.error(
+                        file,
+                        &format!("{fpath}.items"),
+                        "`items` applies to arrays only",
+                    );
+                    None
+                }
+            };
+            fields.push(Field {
+                name: name.clone(),
+                ty,
+                required: f.required,
+                nullable: f.nullable,
+                comment: f.comment.clone(),
+                rule,
+                items,
+            });
+        }
+        Shape { fields, closed }
+    }
+}
+
+struct RuleInput<'a> {
+    length: Option<&'a spec::LengthSpec>,
+    one_of: Option<&'a Vec<String>>,
+    range: Option<&'a spec::RangeSpec>,
+}
+
+#[derive(Clone, Copy)]
+enum Target {
+    Column(SqlType),
+    Field(JsonType),
+}
+
+/// Orders tables so that referenced tables come first; ties keep schema/name order.
+fn dependency_order(mut tables: Vec<Table>) -> Vec<Table> {
+    tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+    let mut out: Vec<Table> = Vec::with_capacity(tables.len());
+    let mut placed: BTreeSet<(String, String)> = BTreeSet::new();
+    while !tables.is_empty() {
+        let ready = tables.iter().position(|t| {
+            t.foreign_keys.iter().all(|fk| {
+                (fk.ref_schema == t.schema && fk.ref_table == t.name)
+                    || placed.contains(&(fk.ref_schema.clone(), fk.ref_table.clone()))
+                    || !tables
+                        .iter()
+                        .any(|o| o.schema == fk.ref_schema && o.name == fk.ref_table)
+            })
+        });
+        // A reference cycle cannot be ordered; keep the remaining order (the migration adds
+        // foreign keys after all tables, so it still applies).
+        let i = ready.unwrap_or(0);
+        let t = tables.remove(i);
+        placed.insert((t.schema.clone(), t.name.clone()));
+        out.push(t);
+    }
+    out
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
+pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Renders a literal default as SQL: a quoted literal cast to the column type.
+pub fn literal_default(v: &serde_json::Value, ty: SqlType) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) if !ty.base.is_json() => n.to_string(),
+        Value::String(s) if !ty.base.is_json() && !ty.array => {
+            format!("{}::{}", quote_literal(s), ty.sql())
+        }
+        Value::Array(items) if ty.array => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => quote_literal(s),
+                    other => other.to_string(),
+                })
+                .collect();
+            format!("array[{}]::{}", parts.join(", "), ty.sql())
+        }
+        other => format!("{}::{}", quote_literal(&other.to_string()), ty.sql()),
+    }
+}

@@ -1,0 +1,242 @@
+//! The spec format as written in `spec/*.yaml`, mirrored one to one by serde types.
+//!
+//! This is the first stage of codegen: nothing here is checked beyond its YAML shape.
+//! Cross-references, types and defaults are settled by [`crate::lower`].
+//! The same types derive a JSON Schema (see [`json_schema`]) so editors can validate and
+//! complete spec files.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One spec file: one Postgres schema and everything in it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    /// Spec format version; only `1` exists.
+    #[serde(default = "default_version")]
+    pub version: u32,
+    /// Name of the Postgres schema this file declares.
+    pub schema: String,
+    /// Serve this schema on `/rest/v1` (chosen with `Accept-Profile` / `Content-Profile`).
+    #[serde(default)]
+    pub exposed: bool,
+    /// A sentence or two about the schema; it reaches the database as a comment and OpenAPI.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Tables in declaration order.
+    #[serde(default)]
+    pub tables: Vec<TableSpec>,
+}
+
+fn default_version() -> u32 {
+    1
+}
+
+/// A table.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// Table name (unquoted identifier: lowercase letters, digits, underscores).
+    pub name: String,
+    /// Description shown in OpenAPI and as the table comment.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Columns in order.
+    pub columns: Vec<ColumnSpec>,
+    /// Multi-column unique constraints.
+    #[serde(default)]
+    pub unique: Vec<Vec<String>>,
+    /// Extra table-level CHECK constraints written in SQL.
+    #[serde(default)]
+    pub checks: Vec<CheckSpec>,
+    /// Indexes.
+    #[serde(default)]
+    pub indexes: Vec<IndexSpec>,
+    /// Enable Row Level Security.
+    #[serde(default)]
+    pub rls: bool,
+    /// Row Level Security policies.
+    #[serde(default)]
+    pub policies: Vec<PolicySpec>,
+    /// Privileges per role: `anon`, `authenticated`, `service_role`.
+    #[serde(default)]
+    pub grants: BTreeMap<String, Vec<String>>,
+}
+
+/// A column.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Column name.
+    pub name: String,
+    /// Postgres type: uuid, text, boolean, smallint, integer, bigint, real, double precision,
+    /// numeric, jsonb, json, timestamptz, timestamp, date, time, bytea, or one of those
+    /// followed by `[]`.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Whether NULL is allowed (default false).
+    #[serde(default)]
+    pub nullable: bool,
+    /// Part of the primary key.
+    #[serde(default)]
+    pub primary_key: bool,
+    /// Unique on its own.
+    #[serde(default)]
+    pub unique: bool,
+    /// A literal default value (string, number, boolean, object or array).
+    #[serde(default)]
+    pub default: Option<serde_json::Value>,
+    /// A default written as a SQL expression, for example `now()` or `auth.uid()`.
+    #[serde(default)]
+    pub default_sql: Option<String>,
+    /// Description shown in OpenAPI and as the column comment.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Foreign key.
+    #[serde(default)]
+    pub references: Option<ReferenceSpec>,
+    /// A CHECK written in SQL (database only; prefer the value constraints below).
+    #[serde(default)]
+    pub check: Option<String>,
+    /// Value constraint (database, request validation and OpenAPI): length bounds for text, in characters.
+    #[serde(default)]
+    pub length: Option<LengthSpec>,
+    /// The allowed values.
+    #[serde(default, rename = "enum")]
+    pub one_of: Option<Vec<String>>,
+    /// Numeric bounds, inclusive.
+    #[serde(default)]
+    pub range: Option<RangeSpec>,
+    /// For `jsonb` columns holding an object: the keys it may have and their constraints.
+    #[serde(default)]
+    pub shape: Option<BTreeMap<String, FieldSpec>>,
+    /// With `shape`: reject keys the shape does not name (default false).
+    #[serde(default)]
+    pub closed: bool,
+}
+
+/// Length bounds.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LengthSpec {
+    /// Minimum number of characters.
+    #[serde(default)]
+    pub min: Option<u32>,
+    /// Maximum number of characters.
+    #[serde(default)]
+    pub max: Option<u32>,
+}
+
+/// Numeric bounds, inclusive.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RangeSpec {
+    /// Smallest allowed value.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Largest allowed value.
+    #[serde(default)]
+    pub max: Option<f64>,
+}
+
+/// One key of a JSON object shape.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// JSON type: string, number, integer, boolean, array, object.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Whether the key must be present.
+    #[serde(default)]
+    pub required: bool,
+    /// Whether JSON null is accepted.
+    #[serde(default)]
+    pub nullable: bool,
+    /// Description for OpenAPI.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Length bounds for text, in characters.
+    #[serde(default)]
+    pub length: Option<LengthSpec>,
+    /// The allowed values.
+    #[serde(default, rename = "enum")]
+    pub one_of: Option<Vec<String>>,
+    /// Numeric bounds, inclusive.
+    #[serde(default)]
+    pub range: Option<RangeSpec>,
+    /// For arrays: the JSON type of each item (string, number, integer, boolean).
+    #[serde(default)]
+    pub items: Option<String>,
+}
+
+/// A foreign key.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceSpec {
+    /// Referenced table, as `table` (same schema) or `schema.table`.
+    pub table: String,
+    /// Referenced column (default `id`).
+    #[serde(default)]
+    pub column: Option<String>,
+    /// `cascade`, `restrict`, `set null`, `set default` or `no action` (default).
+    #[serde(default)]
+    pub on_delete: Option<String>,
+}
+
+/// A table-level CHECK.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// Constraint name.
+    pub name: String,
+    /// SQL boolean expression.
+    pub expr: String,
+}
+
+/// An index.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSpec {
+    /// Index name (default: derived from table and columns).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Indexed columns, in order; `column desc` is accepted.
+    pub columns: Vec<String>,
+    /// Unique index.
+    #[serde(default)]
+    pub unique: bool,
+    /// Index method: btree (default), gin, gist, hash, brin, hnsw, ivfflat.
+    #[serde(default)]
+    pub method: Option<String>,
+}
+
+/// A Row Level Security policy.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// Policy name, unique per table.
+    pub name: String,
+    /// `select`, `insert`, `update`, `delete` or `all`.
+    pub command: String,
+    /// Roles it applies to (default: public, meaning every role).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// SQL expression deciding which existing rows are visible or affected.
+    #[serde(default)]
+    pub using: Option<String>,
+    /// SQL expression new rows must satisfy.
+    #[serde(default)]
+    pub with_check: Option<String>,
+    /// Restrictive instead of permissive.
+    #[serde(default)]
+    pub restrictive: bool,
+}
+
+/// The JSON Schema of a spec file, pretty-printed.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(SpecFile);
+    let mut out = serde_json::to_string_pretty(&schema).expect("schema serializes");
+    out.push('\n');
+    out
+}

@@ -1,0 +1,245 @@
+//! Static metadata the generated crate hands to the runtime: schemas, tables, columns,
+//! constraints, relationships, policies and migrations.
+//!
+//! Everything is `&'static` so that the generated code is plain data (no allocation at
+//! start) and the planner can trust every identifier it finds here: request text is only
+//! ever compared against these names, never spliced into SQL.
+
+/// Everything generated from the spec.
+#[derive(Debug)]
+pub struct Catalog {
+    /// Schemas, sorted by name.
+    pub schemas: &'static [Schema],
+    /// Migrations emitted from the spec, in order.
+    pub migrations: &'static [Migration],
+    /// OpenAPI documents per exposed schema: (schema, JSON).
+    pub openapi: &'static [(&'static str, &'static str)],
+}
+
+impl Catalog {
+    /// The exposed schemas in the order profiles are negotiated (the first is the default).
+    pub fn exposed_schemas(&self) -> impl Iterator<Item = &'static Schema> {
+        let mut list: Vec<&'static Schema> = self.schemas.iter().filter(|s| s.exposed).collect();
+        // `public` is the default profile when it is exposed, as in PostgREST setups.
+        list.sort_by_key(|s| (s.name != "public", s.name));
+        list.into_iter()
+    }
+
+    /// Finds a schema by name.
+    pub fn schema(&self, name: &str) -> Option<&'static Schema> {
+        self.schemas.iter().find(|s| s.name == name)
+    }
+
+    /// Finds a table by schema and name.
+    pub fn table(&self, schema: &str, name: &str) -> Option<&'static Table> {
+        self.schema(schema)?.tables.iter().find(|t| t.name == name)
+    }
+
+    /// The OpenAPI document of one exposed schema.
+    pub fn openapi_for(&self, schema: &str) -> Option<&'static str> {
+        self.openapi
+            .iter()
+            .find(|(s, _)| *s == schema)
+            .map(|(_, doc)| *doc)
+    }
+}
+
+/// A Postgres schema.
+#[derive(Debug)]
+pub struct Schema {
+    /// Name.
+    pub name: &'static str,
+    /// Served on `/rest/v1`.
+    pub exposed: bool,
+    /// Tables.
+    pub tables: &'static [Table],
+}
+
+/// A table.
+#[derive(Debug)]
+pub struct Table {
+    /// Schema name.
+    pub schema: &'static str,
+    /// Table name.
+    pub name: &'static str,
+    /// Columns in order.
+    pub columns: &'static [Column],
+    /// Primary key columns.
+    pub primary_key: &'static [&'static str],
+    /// Foreign keys from this table.
+    pub foreign_keys: &'static [ForeignKey],
+    /// Row Level Security enabled.
+    pub rls: bool,
+    /// Policies, for error messages that explain a denial.
+    pub policies: &'static [Policy],
+}
+
+impl Table {
+    /// Finds a column by name.
+    pub fn column(&self, name: &str) -> Option<&'static Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A column.
+#[derive(Debug)]
+pub struct Column {
+    /// Name.
+    pub name: &'static str,
+    /// SQL type as written in casts, e.g. `uuid`, `text[]`, `double precision`.
+    pub sql_type: &'static str,
+    /// Coarse kind used by request validation.
+    pub kind: ColumnKind,
+    /// Whether the column is an array of `kind`.
+    pub array: bool,
+    /// NULL allowed.
+    pub nullable: bool,
+    /// Has a default.
+    pub has_default: bool,
+    /// Value constraints.
+    pub rule: Rule,
+}
+
+/// Coarse column kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// uuid
+    Uuid,
+    /// text
+    Text,
+    /// boolean
+    Boolean,
+    /// integer types
+    Integer,
+    /// floating and numeric types
+    Number,
+    /// json, jsonb
+    Json,
+    /// timestamps, dates, times
+    Temporal,
+    /// bytea
+    Bytes,
+}
+
+/// Value constraints.
+#[derive(Debug, Default)]
+pub struct Rule {
+    /// Minimum length in characters.
+    pub min_length: Option<u32>,
+    /// Maximum length in characters.
+    pub max_length: Option<u32>,
+    /// Allowed values.
+    pub one_of: &'static [&'static str],
+    /// Inclusive minimum.
+    pub minimum: Option<f64>,
+    /// Inclusive maximum.
+    pub maximum: Option<f64>,
+    /// For JSON columns: the object shape.
+    pub shape: Option<&'static Shape>,
+}
+
+impl Rule {
+    /// A rule that constrains nothing.
+    pub const NONE: Rule = Rule {
+        min_length: None,
+        max_length: None,
+        one_of: &[],
+        minimum: None,
+        maximum: None,
+        shape: None,
+    };
+}
+
+/// The shape of a JSON object.
+#[derive(Debug)]
+pub struct Shape {
+    /// Keys.
+    pub fields: &'static [Field],
+    /// Keys not listed are rejected.
+    pub closed: bool,
+}
+
+/// One key of a JSON object shape.
+#[derive(Debug)]
+pub struct Field {
+    /// Key.
+    pub name: &'static str,
+    /// JSON type.
+    pub ty: JsonType,
+    /// Must be present.
+    pub required: bool,
+    /// May be null.
+    pub nullable: bool,
+    /// Constraints.
+    pub rule: Rule,
+    /// Array item type.
+    pub items: Option<JsonType>,
+}
+
+/// JSON value types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    /// string
+    String,
+    /// number
+    Number,
+    /// integer
+    Integer,
+    /// boolean
+    Boolean,
+    /// array
+    Array,
+    /// object
+    Object,
+}
+
+impl JsonType {
+    /// The JSON Schema name.
+    pub fn name(self) -> &'static str {
+        match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Integer => "integer",
+            JsonType::Boolean => "boolean",
+            JsonType::Array => "array",
+            JsonType::Object => "object",
+        }
+    }
+}
+
+/// A foreign key.
+#[derive(Debug)]
+pub struct ForeignKey {
+    /// Constraint name.
+    pub name: &'static str,
+    /// Referencing columns.
+    pub columns: &'static [&'static str],
+    /// Referenced schema.
+    pub ref_schema: &'static str,
+    /// Referenced table.
+    pub ref_table: &'static str,
+    /// Referenced columns.
+    pub ref_columns: &'static [&'static str],
+}
+
+/// A Row Level Security policy, kept for explaining denials.
+#[derive(Debug)]
+pub struct Policy {
+    /// Name.
+    pub name: &'static str,
+    /// `select`, `insert`, `update`, `delete` or `all`.
+    pub command: &'static str,
+    /// Roles.
+    pub roles: &'static [&'static str],
+}
+
+/// A migration emitted from the spec.
+#[derive(Debug)]
+pub struct Migration {
+    /// Version, e.g. `0001`.
+    pub version: &'static str,
+    /// Name, e.g. `init`.
+    pub name: &'static str,
+    /// SQL.
+    pub sql: &'static str,
+}

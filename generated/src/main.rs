@@ -1,1 +1,5 @@
-fn main(){}
+//! `ferrobase`: the generated server's command line.
+
+fn main() -> std::process::ExitCode {
+    runtime::cli::main(&generated::CATALOG)
+}

@@ -1,0 +1,112 @@
+//! The PostgREST-compatible surface at `/rest/v1`.
+//!
+//! One request passes the stages once, in order: `auth` (in [`crate::auth`]) → `request`
+//! (parse, no database) → `plan` (checked against the generated catalog) → `query` (one
+//! parameterized statement) → `execute` (one transaction as the caller's role) →
+//! `response`. Each stage has its own module and error codes.
+
+pub mod execute;
+pub mod plan;
+pub mod query;
+pub mod request;
+pub mod response;
+
+use crate::error::ApiError;
+use crate::server::AppState;
+use crate::validate::{self, Mode};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use plan::PlanKind;
+use std::time::Instant;
+
+/// `GET /rest/v1/`: the OpenAPI document of the schema chosen by `Accept-Profile`.
+pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let profile = headers.get("accept-profile").and_then(|v| v.to_str().ok());
+    let result = state
+        .jwt
+        .authenticate(&headers)
+        .and_then(|_| plan::resolve_schema(state.catalog, profile));
+    match result {
+        Ok(schema) => match state.catalog.openapi_for(schema) {
+            Some(doc) => (
+                [(header::CONTENT_TYPE, HeaderValue::from_static("application/openapi+json; charset=utf-8"))],
+                doc,
+            )
+                .into_response(),
+            None => ApiError::new(StatusCode::NOT_FOUND, "PGRST106", "No OpenAPI document for this schema").into_response(),
+        },
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `/rest/v1/{table}` for every method.
+pub async fn table(
+    State(state): State<AppState>,
+    Path(table): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    match handle(&state, &table, &method, &uri, &headers, &body).await {
+        Ok(mut resp) => {
+            server_timing(&mut resp, started);
+            resp
+        }
+        Err(e) => {
+            tracing::debug!(status = %e.status, code = %e.code, message = %e.message, "request refused");
+            e.into_response()
+        }
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    table: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let auth = state.jwt.authenticate(headers)?;
+    let req = request::parse(method, table, uri.query(), headers, body)?;
+    let rollback = req.prefer.rollback;
+    let applied = req.prefer.applied.clone();
+    let plan = plan::plan(state.catalog, req)?;
+    let command = match &plan.kind {
+        PlanKind::Read { .. } => "select",
+        PlanKind::Insert { rows, .. } => {
+            validate::validate_rows(plan.table, rows.as_array().map_or(&[][..], |r| r), Mode::Create)?;
+            "insert"
+        }
+        PlanKind::Update { values, .. } => {
+            validate::validate_rows(plan.table, std::slice::from_ref(values), Mode::Change)?;
+            "update"
+        }
+        PlanKind::Delete => "delete",
+    };
+    if let PlanKind::Update { columns, .. } = &plan.kind
+        && columns.is_empty()
+    {
+        // Nothing to change: answer as an update that matched nothing, without a round trip.
+        return Ok(response::respond(&plan, execute::Outcome::default(), &applied));
+    }
+    let stmt = query::build(&plan);
+    tracing::debug!(sql = %stmt.sql, "statement");
+    let guard = |o: &execute::Outcome| {
+        response::check_single(&plan, o)?;
+        response::check_range(&plan, o)
+    };
+    let outcome = execute::execute(&state.pool, &auth, plan.table, command, &stmt, rollback, &guard).await?;
+    Ok(response::respond(&plan, outcome, &applied))
+}
+
+fn server_timing(resp: &mut Response, started: Instant) {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(v) = HeaderValue::from_str(&format!("total;dur={ms:.1}")) {
+        resp.headers_mut().insert("server-timing", v);
+    }
+}

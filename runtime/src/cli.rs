@@ -252,7 +252,7 @@ async fn run(catalog: &'static Catalog, command: Command) -> Result<()> {
             println!("  anon key:         {}", jwt.api_key("anon"));
             println!("  service_role key: {}", jwt.api_key("service_role"));
             let state = AppState { catalog, pool, jwt };
-            let app = server::app(state).layer(tower_http_trace());
+            let app = server::app(state).layer(axum::middleware::from_fn(log_request));
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown_signal())
                 .await
@@ -270,26 +270,13 @@ async fn run(catalog: &'static Catalog, command: Command) -> Result<()> {
 }
 
 /// A request log line per response, with method, path, status and latency.
-fn tower_http_trace() -> axum::middleware::FromFnLayer<
-    fn(axum::extract::Request, axum::middleware::Next) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>,
-    (),
-    (axum::extract::Request,),
-> {
-    axum::middleware::from_fn(log_request as fn(_, _) -> _)
-}
-
-fn log_request(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>> {
-    Box::pin(async move {
-        let method = req.method().clone();
-        let path = req.uri().path().to_string();
-        let started = std::time::Instant::now();
-        let resp = next.run(req).await;
-        tracing::info!(%method, %path, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
-        resp
-    })
+async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(%method, %path, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    resp
 }
 
 async fn shutdown_signal() {

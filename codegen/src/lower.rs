@@ -48,6 +48,9 @@ pub fn lower(files: &[SourceFile]) -> Result<Ir> {
         files: &parsed,
     }
     .run();
+    diags
+        .list
+        .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     if diags.list.is_empty() {
         Ok(ir)
     } else {

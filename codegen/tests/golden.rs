@@ -1,0 +1,77 @@
+//! Golden files: the example spec's artifacts, spec diagnostics, and the spec JSON Schema.
+//! Accept changes with `EXPECTORATE=overwrite cargo test -p codegen --test golden`.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn example_spec_artifacts() {
+    let artifacts = codegen::generate_dir(&root().join("../spec")).expect("the example spec is valid");
+    let golden = root().join("tests/golden/example");
+    for m in &artifacts.migrations {
+        expectorate::assert_contents(golden.join(m.file_name()), &m.sql);
+    }
+    expectorate::assert_contents(golden.join("catalog.rs"), &artifacts.rust);
+    for (schema, doc) in &artifacts.openapi {
+        expectorate::assert_contents(golden.join(format!("openapi-{schema}.json")), doc);
+    }
+}
+
+#[test]
+fn output_is_byte_identical_for_identical_input() {
+    let a = codegen::generate_dir(&root().join("../spec")).unwrap();
+    let b = codegen::generate_dir(&root().join("../spec")).unwrap();
+    assert_eq!(a.rust, b.rust);
+    assert_eq!(a.migrations, b.migrations);
+    assert_eq!(a.openapi, b.openapi);
+}
+
+#[test]
+fn spec_mistakes_are_reported_together_with_positions() {
+    let dir = root().join("tests/cases/errors");
+    let text = std::fs::read_to_string(dir.join("spec.yaml")).unwrap();
+    let files = [codegen::SourceFile { name: "spec.yaml".into(), text }];
+    let err = codegen::generate(&files).expect_err("the spec has mistakes");
+    expectorate::assert_contents(dir.join("expected.txt"), &format!("{err}\n"));
+}
+
+#[test]
+fn yaml_shape_errors_have_positions() {
+    let files = [codegen::SourceFile {
+        name: "bad.yaml".into(),
+        text: "schema: public\ntables:\n  - name: t\n    colums: []\n".into(),
+    }];
+    let err = codegen::generate(&files).unwrap_err().to_string();
+    assert!(err.contains("bad.yaml:4:5: tables[0]: unknown field `colums`"), "{err}");
+}
+
+#[test]
+fn spec_json_schema_is_published() {
+    expectorate::assert_contents(root().join("../spec/spec.schema.json"), &codegen::spec::json_schema());
+}
+
+/// Adding a column with a constraint reaches the migration, the runtime catalog and the
+/// OpenAPI document (the same path `cargo build` takes through generated/build.rs).
+#[test]
+fn a_spec_edit_changes_every_artifact() {
+    let (mut files, _) = codegen::read_spec_dir(&root().join("../spec")).unwrap();
+    let before = codegen::generate(&files).unwrap();
+    let public = files.iter_mut().find(|f| f.name == "public.yaml").unwrap();
+    public.text = public.text.replacen(
+        "      - name: system_prompt\n",
+        "      - name: nickname\n        type: text\n        nullable: true\n        length: { max: 20 }\n      - name: system_prompt\n",
+        1,
+    );
+    let after = codegen::generate(&files).unwrap();
+    let sql = &after.migrations[0].sql;
+    assert!(sql.contains("\"nickname\" text,"), "{sql}");
+    assert!(sql.contains("constraint \"agents_nickname_check\" check (\"nickname\" is null or (char_length(\"nickname\") <= 20))"));
+    assert!(!before.migrations[0].sql.contains("nickname"));
+    assert!(after.rust.contains("name: \"nickname\""));
+    let doc: serde_json::Value = serde_json::from_str(&after.openapi[0].1).unwrap();
+    assert_eq!(doc.pointer("/components/schemas/agents/properties/nickname/maxLength"), Some(&serde_json::json!(20)));
+    let _ = Path::new("");
+}

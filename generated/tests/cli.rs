@@ -1,0 +1,161 @@
+//! The `ferrobase` binary as a user runs it: `--help`, `keys`, and `serve` with the
+//! embedded PostgreSQL, across a restart.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ferrobase"))
+}
+
+fn home() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/ferrobase-cli-test")
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [&["--help"][..], &["serve", "--help"], &["keys", "--help"], &["migrate", "--help"]] {
+        let out = bin().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Usage: ferrobase"), "{args:?}: {text}");
+    }
+    let out = bin().args(["serve", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--port", "--data-dir", "DATABASE_URL", "FERROBASE_JWT_SECRET"] {
+        assert!(text.contains(flag), "serve --help mentions {flag}: {text}");
+    }
+}
+
+#[test]
+fn keys_are_printed_as_name_value_lines_and_stay_stable() {
+    let dir = home().join("keys");
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |extra: &[(&str, &str)]| {
+        let mut cmd = bin();
+        cmd.args(["keys", "--data-dir"]).arg(&dir).env_remove("FERROBASE_JWT_SECRET");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run(&[]);
+    let lines: Vec<&str> = first.lines().collect();
+    assert_eq!(lines.len(), 2, "{first}");
+    assert!(lines[0].starts_with("ANON_KEY=ey"));
+    assert!(lines[1].starts_with("SERVICE_ROLE_KEY=ey"));
+    assert_eq!(run(&[]), first, "the generated secret is kept in the data folder");
+    let other = run(&[("FERROBASE_JWT_SECRET", "an-explicit-secret-of-at-least-32-chars")]);
+    assert_ne!(other, first, "FERROBASE_JWT_SECRET overrides the generated secret");
+    let out = bin()
+        .args(["keys", "--data-dir"])
+        .arg(&dir)
+        .env("FERROBASE_JWT_SECRET", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 characters"));
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    anon: String,
+}
+
+fn serve(dir: &std::path::Path, port: u16) -> Server {
+    let mut child = bin()
+        .args(["serve", "--port", &port.to_string(), "--data-dir"])
+        .arg(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("FERROBASE_JWT_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let (mut url, mut anon) = (None, None);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while url.is_none() || anon.is_none() {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("serve prints its URL and keys");
+        if let Some(v) = line.trim().strip_prefix("API URL:") {
+            url = Some(v.trim().to_string());
+        }
+        if let Some(v) = line.trim().strip_prefix("anon key:") {
+            anon = Some(v.trim().to_string());
+        }
+    }
+    Server {
+        child,
+        url: url.unwrap(),
+        anon: anon.unwrap(),
+    }
+}
+
+fn stop(mut s: Server) {
+    let _ = Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status();
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_with_embedded_postgres_keeps_data_across_restarts() {
+    let dir = home().join("serve");
+    let _ = std::fs::remove_dir_all(dir.join("data"));
+    let http = reqwest::Client::new();
+    let server = serve(&dir, free_port());
+    let resp = http
+        .get(format!("{}/rest/v1/tools?select=name", server.url))
+        .header("apikey", &server.anon)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "[]");
+    let keys = bin().args(["keys", "--data-dir"]).arg(&dir).output().unwrap();
+    let service = String::from_utf8(keys.stdout).unwrap().lines().nth(1).unwrap()["SERVICE_ROLE_KEY=".len()..].to_string();
+    let created = http
+        .post(format!("{}/rest/v1/tools", server.url))
+        .header("apikey", &service)
+        .json(&serde_json::json!({"name": "persisted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let anon_before = server.anon.clone();
+    stop(server);
+
+    // Same folder, new process: same keys, same data, no migration applied twice.
+    let server = serve(&dir, free_port());
+    assert_eq!(server.anon, anon_before);
+    let names = http
+        .get(format!("{}/rest/v1/tools?select=name", server.url))
+        .header("apikey", &service)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(names, r#"[{"name":"persisted"}]"#);
+    stop(server);
+    let status = bin().args(["migrate", "status", "--data-dir"]).arg(&dir).output().unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("platform-0001") && text.contains("0001") && !text.contains("pending"), "{text}");
+}

@@ -189,7 +189,10 @@ impl BaseType {
 
     /// Integer types.
     pub fn is_integer(self) -> bool {
-        matches!(self, BaseType::SmallInt | BaseType::Integer | BaseType::BigInt)
+        matches!(
+            self,
+            BaseType::SmallInt | BaseType::Integer | BaseType::BigInt
+        )
     }
 
     /// JSON types accept `shape`.

@@ -192,7 +192,10 @@ impl Lowerer<'_> {
                     self.diags.error(
                         file,
                         &format!("{path}.name"),
-                        format!("table `{}` is declared twice in schema `{}`", t.name, spec.schema),
+                        format!(
+                            "table `{}` is declared twice in schema `{}`",
+                            t.name, spec.schema
+                        ),
                     );
                     continue;
                 }
@@ -251,7 +254,10 @@ impl Lowerer<'_> {
                 self.diags.error(
                     file,
                     &format!("{cpath}.name"),
-                    format!("column `{}` is declared twice in table `{}`", c.name, t.name),
+                    format!(
+                        "column `{}` is declared twice in table `{}`",
+                        c.name, t.name
+                    ),
                 );
                 continue;
             }
@@ -265,8 +271,11 @@ impl Lowerer<'_> {
         for (ui, cols) in t.unique.iter().enumerate() {
             let upath = format!("{path}.unique[{ui}]");
             if cols.is_empty() {
-                self.diags
-                    .error(file, &upath, "a unique constraint needs at least one column");
+                self.diags.error(
+                    file,
+                    &upath,
+                    "a unique constraint needs at least one column",
+                );
             }
             for c in cols {
                 if !col_names.contains(c) {
@@ -311,7 +320,13 @@ impl Lowerer<'_> {
                     }
                 };
                 if !col_names.contains(&name) {
-                    self.unknown_column(file, &format!("{ipath}.columns"), &t.name, &name, &col_names);
+                    self.unknown_column(
+                        file,
+                        &format!("{ipath}.columns"),
+                        &t.name,
+                        &name,
+                        &col_names,
+                    );
                 }
                 columns.push(IndexColumn { name, descending });
             }
@@ -344,7 +359,10 @@ impl Lowerer<'_> {
                 self.diags.error(
                     file,
                     &format!("{ppath}.name"),
-                    format!("policy `{}` is declared twice on table `{}`", p.name, t.name),
+                    format!(
+                        "policy `{}` is declared twice on table `{}`",
+                        p.name, t.name
+                    ),
                 );
             }
             let Some(command) = Command::parse(&p.command) else {
@@ -359,17 +377,25 @@ impl Lowerer<'_> {
                 continue;
             };
             if command == Command::Insert && p.using.is_some() {
-                self.diags.error(file, &format!("{ppath}.using"), "an insert policy has no `using` (there is no existing row); use `with_check`");
-            }
-            if matches!(command, Command::Select | Command::Delete) && p.with_check.is_some() {
-                self.diags.error(file, &format!("{ppath}.with_check"), format!("a {} policy has no `with_check` (no new row is written); use `using`", command.sql()));
-            }
-            if p.using.is_none() && p.with_check.is_none() {
                 self.diags.error(
                     file,
-                    &ppath,
-                    "a policy needs `using`, `with_check` or both",
+                    &format!("{ppath}.using"),
+                    "an insert policy has no `using` (there is no existing row); use `with_check`",
                 );
+            }
+            if matches!(command, Command::Select | Command::Delete) && p.with_check.is_some() {
+                self.diags.error(
+                    file,
+                    &format!("{ppath}.with_check"),
+                    format!(
+                        "a {} policy has no `with_check` (no new row is written); use `using`",
+                        command.sql()
+                    ),
+                );
+            }
+            if p.using.is_none() && p.with_check.is_none() {
+                self.diags
+                    .error(file, &ppath, "a policy needs `using`, `with_check` or both");
             }
             for (ri, role) in p.roles.iter().enumerate() {
                 if !KNOWN_ROLES.contains(&role.as_str()) {
@@ -401,7 +427,10 @@ impl Lowerer<'_> {
                 self.diags.error(
                     file,
                     &gpath,
-                    format!("unknown role `{role}`; use one of {}", KNOWN_ROLES.join(", ")),
+                    format!(
+                        "unknown role `{role}`; use one of {}",
+                        KNOWN_ROLES.join(", ")
+                    ),
                 );
             }
             let mut list: Vec<String> = Vec::new();
@@ -519,16 +548,16 @@ impl Lowerer<'_> {
                 self.diags.error(
                     file,
                     &format!("{path}.shape"),
-                    format!("`shape` applies to jsonb and json columns, not {}", ty.sql()),
+                    format!(
+                        "`shape` applies to jsonb and json columns, not {}",
+                        ty.sql()
+                    ),
                 );
             }
             rule.shape = Some(self.shape(file, &format!("{path}.shape"), shape, c.closed));
         } else if c.closed {
-            self.diags.error(
-                file,
-                &format!("{path}.closed"),
-                "`closed` needs a `shape`",
-            );
+            self.diags
+                .error(file, &format!("{path}.closed"), "`closed` needs a `shape`");
         }
         if let Some(expr) = crate::sql::rule_check(&c.name, ty, &rule) {
             table.checks.push(Check {
@@ -592,12 +621,18 @@ impl Lowerer<'_> {
             self.diags.error(
                 file,
                 &format!("{rpath}.on_delete"),
-                format!("`on_delete: set null` needs column `{}` to be nullable", c.name),
+                format!(
+                    "`on_delete: set null` needs column `{}` to be nullable",
+                    c.name
+                ),
             );
         }
         match known.get(&(ref_schema.clone(), ref_table.clone())) {
             None => {
-                let tables = known.keys().map(|(s, t)| format!("{s}.{t}")).collect::<Vec<_>>();
+                let tables = known
+                    .keys()
+                    .map(|(s, t)| format!("{s}.{t}"))
+                    .collect::<Vec<_>>();
                 let hint = closest(
                     &format!("{ref_schema}.{ref_table}"),
                     tables.iter().map(String::as_str),
@@ -613,7 +648,13 @@ impl Lowerer<'_> {
             Some(cols) => match cols.iter().find(|(n, _)| *n == ref_column) {
                 None => {
                     let names: BTreeSet<String> = cols.iter().map(|(n, _)| n.clone()).collect();
-                    self.unknown_column(file, &rpath, &format!("{ref_schema}.{ref_table}"), &ref_column, &names);
+                    self.unknown_column(
+                        file,
+                        &rpath,
+                        &format!("{ref_schema}.{ref_table}"),
+                        &ref_column,
+                        &names,
+                    );
                 }
                 Some((_, rty)) if *rty != ty => {
                     self.diags.error(
@@ -708,8 +749,11 @@ impl Lowerer<'_> {
                 );
             }
             if values.is_empty() {
-                self.diags
-                    .error(file, &format!("{path}.enum"), "`enum` needs at least one value");
+                self.diags.error(
+                    file,
+                    &format!("{path}.enum"),
+                    "`enum` needs at least one value",
+                );
             }
             rule.one_of = values.clone();
         }
@@ -774,17 +818,24 @@ impl Lowerer<'_> {
             );
             let items = match (&f.items, ty) {
                 (None, _) => None,
-                (Some(i), JsonType::Array) => match JsonType::parse(i) {
-                    Some(t @ (JsonType::String | JsonType::Number | JsonType::Integer | JsonType::Boolean)) => Some(t),
-                    _ => {
-                        self.diags.error(
+                (Some(i), JsonType::Array) => {
+                    match JsonType::parse(i) {
+                        Some(
+                            t @ (JsonType::String
+                            | JsonType::Number
+                            | JsonType::Integer
+                            | JsonType::Boolean),
+                        ) => Some(t),
+                        _ => {
+                            self.diags.error(
                             file,
                             &format!("{fpath}.items"),
                             format!("array items must be string, number, integer or boolean, not `{i}`"),
                         );
-                        None
+                            None
+                        }
                     }
-                },
+                }
                 (Some(_), _) => {
                     self.diags.error(
                         file,
@@ -853,7 +904,6 @@ pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
-
 
 /// Renders a literal default as SQL: a quoted literal cast to the column type.
 pub fn literal_default(v: &serde_json::Value, ty: SqlType) -> String {

@@ -40,8 +40,15 @@ pub fn rule_check(name: &str, ty: SqlType, rule: &Rule) -> Option<String> {
             shape_parts.push(field_check(&json, f));
         }
         if shape.closed {
-            let keys: Vec<String> = shape.fields.iter().map(|f| quote_literal(&f.name)).collect();
-            shape_parts.push(format!("({json} - array[{}]::text[]) = '{{}}'::jsonb", keys.join(", ")));
+            let keys: Vec<String> = shape
+                .fields
+                .iter()
+                .map(|f| quote_literal(&f.name))
+                .collect();
+            shape_parts.push(format!(
+                "({json} - array[{}]::text[]) = '{{}}'::jsonb",
+                keys.join(", ")
+            ));
         }
         parts.push(format!("({})", shape_parts.join(" and ")));
     }

@@ -9,7 +9,8 @@ fn root() -> PathBuf {
 
 #[test]
 fn example_spec_artifacts() {
-    let artifacts = codegen::generate_dir(&root().join("../spec")).expect("the example spec is valid");
+    let artifacts =
+        codegen::generate_dir(&root().join("../spec")).expect("the example spec is valid");
     let golden = root().join("tests/golden/example");
     for m in &artifacts.migrations {
         expectorate::assert_contents(golden.join(m.file_name()), &m.sql);
@@ -33,7 +34,10 @@ fn output_is_byte_identical_for_identical_input() {
 fn spec_mistakes_are_reported_together_with_positions() {
     let dir = root().join("tests/cases/errors");
     let text = std::fs::read_to_string(dir.join("spec.yaml")).unwrap();
-    let files = [codegen::SourceFile { name: "spec.yaml".into(), text }];
+    let files = [codegen::SourceFile {
+        name: "spec.yaml".into(),
+        text,
+    }];
     let err = codegen::generate(&files).expect_err("the spec has mistakes");
     expectorate::assert_contents(dir.join("expected.txt"), &format!("{err}\n"));
 }
@@ -45,12 +49,18 @@ fn yaml_shape_errors_have_positions() {
         text: "schema: public\ntables:\n  - name: t\n    colums: []\n".into(),
     }];
     let err = codegen::generate(&files).unwrap_err().to_string();
-    assert!(err.contains("bad.yaml:4:5: tables[0]: unknown field `colums`"), "{err}");
+    assert!(
+        err.contains("bad.yaml:4:5: tables[0]: unknown field `colums`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn spec_json_schema_is_published() {
-    expectorate::assert_contents(root().join("../spec/spec.schema.json"), &codegen::spec::json_schema());
+    expectorate::assert_contents(
+        root().join("../spec/spec.schema.json"),
+        &codegen::spec::json_schema(),
+    );
 }
 
 /// Adding a column with a constraint reaches the migration, the runtime catalog and the
@@ -72,6 +82,9 @@ fn a_spec_edit_changes_every_artifact() {
     assert!(!before.migrations[0].sql.contains("nickname"));
     assert!(after.rust.contains("name: \"nickname\""));
     let doc: serde_json::Value = serde_json::from_str(&after.openapi[0].1).unwrap();
-    assert_eq!(doc.pointer("/components/schemas/agents/properties/nickname/maxLength"), Some(&serde_json::json!(20)));
+    assert_eq!(
+        doc.pointer("/components/schemas/agents/properties/nickname/maxLength"),
+        Some(&serde_json::json!(20))
+    );
     let _ = Path::new("");
 }

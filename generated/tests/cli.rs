@@ -16,7 +16,12 @@ fn home() -> PathBuf {
 
 #[test]
 fn every_subcommand_has_help() {
-    for args in [&["--help"][..], &["serve", "--help"], &["keys", "--help"], &["migrate", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["keys", "--help"],
+        &["migrate", "--help"],
+    ] {
         let out = bin().args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -24,7 +29,12 @@ fn every_subcommand_has_help() {
     }
     let out = bin().args(["serve", "--help"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--port", "--data-dir", "DATABASE_URL", "FERROBASE_JWT_SECRET"] {
+    for flag in [
+        "--port",
+        "--data-dir",
+        "DATABASE_URL",
+        "FERROBASE_JWT_SECRET",
+    ] {
         assert!(text.contains(flag), "serve --help mentions {flag}: {text}");
     }
 }
@@ -35,7 +45,9 @@ fn keys_are_printed_as_name_value_lines_and_stay_stable() {
     let _ = std::fs::remove_dir_all(&dir);
     let run = |extra: &[(&str, &str)]| {
         let mut cmd = bin();
-        cmd.args(["keys", "--data-dir"]).arg(&dir).env_remove("FERROBASE_JWT_SECRET");
+        cmd.args(["keys", "--data-dir"])
+            .arg(&dir)
+            .env_remove("FERROBASE_JWT_SECRET");
         for (k, v) in extra {
             cmd.env(k, v);
         }
@@ -48,9 +60,19 @@ fn keys_are_printed_as_name_value_lines_and_stay_stable() {
     assert_eq!(lines.len(), 2, "{first}");
     assert!(lines[0].starts_with("ANON_KEY=ey"));
     assert!(lines[1].starts_with("SERVICE_ROLE_KEY=ey"));
-    assert_eq!(run(&[]), first, "the generated secret is kept in the data folder");
-    let other = run(&[("FERROBASE_JWT_SECRET", "an-explicit-secret-of-at-least-32-chars")]);
-    assert_ne!(other, first, "FERROBASE_JWT_SECRET overrides the generated secret");
+    assert_eq!(
+        run(&[]),
+        first,
+        "the generated secret is kept in the data folder"
+    );
+    let other = run(&[(
+        "FERROBASE_JWT_SECRET",
+        "an-explicit-secret-of-at-least-32-chars",
+    )]);
+    assert_ne!(
+        other, first,
+        "FERROBASE_JWT_SECRET overrides the generated secret"
+    );
     let out = bin()
         .args(["keys", "--data-dir"])
         .arg(&dir)
@@ -105,13 +127,19 @@ fn serve(dir: &std::path::Path, port: u16) -> Server {
 }
 
 fn stop(mut s: Server) {
-    let _ = Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status();
     let status = s.child.wait().unwrap();
     assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -128,8 +156,17 @@ async fn serve_with_embedded_postgres_keeps_data_across_restarts() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "[]");
-    let keys = bin().args(["keys", "--data-dir"]).arg(&dir).output().unwrap();
-    let service = String::from_utf8(keys.stdout).unwrap().lines().nth(1).unwrap()["SERVICE_ROLE_KEY=".len()..].to_string();
+    let keys = bin()
+        .args(["keys", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let service = String::from_utf8(keys.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()["SERVICE_ROLE_KEY=".len()..]
+        .to_string();
     let created = http
         .post(format!("{}/rest/v1/tools", server.url))
         .header("apikey", &service)
@@ -155,7 +192,14 @@ async fn serve_with_embedded_postgres_keeps_data_across_restarts() {
         .unwrap();
     assert_eq!(names, r#"[{"name":"persisted"}]"#);
     stop(server);
-    let status = bin().args(["migrate", "status", "--data-dir"]).arg(&dir).output().unwrap();
+    let status = bin()
+        .args(["migrate", "status", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&status.stdout);
-    assert!(text.contains("platform-0001") && text.contains("0001") && !text.contains("pending"), "{text}");
+    assert!(
+        text.contains("platform-0001") && text.contains("0001") && !text.contains("pending"),
+        "{text}"
+    );
 }

@@ -85,9 +85,10 @@ impl Jwt {
             }
             Err(e) => Err(match e.kind() {
                 ErrorKind::ExpiredSignature => jwt_error("PGRST303", "JWT expired"),
-                ErrorKind::InvalidSignature => {
-                    jwt_error("PGRST301", "JWT signature does not match the project's secret")
-                }
+                ErrorKind::InvalidSignature => jwt_error(
+                    "PGRST301",
+                    "JWT signature does not match the project's secret",
+                ),
                 ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => jwt_error(
                     "PGRST301",
                     "JWT algorithm is not accepted; tokens must be signed with HS256",
@@ -136,7 +137,9 @@ impl Jwt {
             .ok_or_else(|| {
                 jwt_error(
                     "PGRST301",
-                    format!("JWT role `{role_claim}` is not one of anon, authenticated, service_role"),
+                    format!(
+                        "JWT role `{role_claim}` is not one of anon, authenticated, service_role"
+                    ),
                 )
             })?;
         Ok(AuthContext { role, claims })
@@ -180,7 +183,10 @@ mod tests {
         let ctx = jwt
             .authenticate(&headers(&[
                 ("apikey", &jwt.api_key("anon")),
-                ("authorization", &format!("Bearer {}", jwt.api_key("service_role"))),
+                (
+                    "authorization",
+                    &format!("Bearer {}", jwt.api_key("service_role")),
+                ),
             ]))
             .unwrap();
         assert_eq!(ctx.role, "service_role");
@@ -193,7 +199,10 @@ mod tests {
         let code = |h: HeaderMap| jwt.authenticate(&h).unwrap_err().code;
         assert_eq!(code(headers(&[])), "PGRST302");
         assert_eq!(code(headers(&[("apikey", "not-a-jwt")])), "PGRST301");
-        assert_eq!(code(headers(&[("apikey", &other.api_key("anon"))])), "PGRST301");
+        assert_eq!(
+            code(headers(&[("apikey", &other.api_key("anon"))])),
+            "PGRST301"
+        );
         let expired = jwt.sign(&json!({"role": "authenticated", "exp": 1000}));
         assert_eq!(code(headers(&[("apikey", &expired)])), "PGRST303");
         // alg: none with an empty signature.

@@ -18,7 +18,13 @@ use std::process::ExitCode;
 #[command(name = "ferrobase", version, about, long_about = None)]
 pub struct Cli {
     /// Log format.
-    #[arg(long, global = true, value_enum, env = "FERROBASE_LOG_FORMAT", default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "FERROBASE_LOG_FORMAT",
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
@@ -118,7 +124,9 @@ pub fn main(catalog: &'static Catalog) -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -246,7 +254,11 @@ async fn run(catalog: &'static Catalog, command: Command) -> Result<()> {
             println!("  API URL:          http://{addr}");
             println!("  REST:             http://{addr}/rest/v1/");
             match &db.embedded {
-                Some(pg) => println!("  Database:         embedded PostgreSQL on 127.0.0.1:{} (data in {})", pg.port(), home.display()),
+                Some(pg) => println!(
+                    "  Database:         embedded PostgreSQL on 127.0.0.1:{} (data in {})",
+                    pg.port(),
+                    home.display()
+                ),
                 None => println!("  Database:         DATABASE_URL"),
             }
             println!("  anon key:         {}", jwt.api_key("anon"));
@@ -270,7 +282,10 @@ async fn run(catalog: &'static Catalog, command: Command) -> Result<()> {
 }
 
 /// A request log line per response, with method, path, status and latency.
-async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn log_request(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = std::time::Instant::now();
@@ -284,7 +299,8 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     };
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -92,14 +92,19 @@ pub async fn prepare(
             .map(|s| s.version)
             .collect();
         if !pending.is_empty() {
-            tracing::warn!(?pending, "migrations are pending and --no-migrate was given");
+            tracing::warn!(
+                ?pending,
+                "migrations are pending and --no-migrate was given"
+            );
         }
     }
     // ALTER ROLE takes no bind parameters; format() quotes the password as a literal.
-    let stmt: String = sqlx::query_scalar("select format('alter role authenticator with login password %L', $1::text)")
-        .bind(&secrets.authenticator_password)
-        .fetch_one(&admin)
-        .await?;
+    let stmt: String = sqlx::query_scalar(
+        "select format('alter role authenticator with login password %L', $1::text)",
+    )
+    .bind(&secrets.authenticator_password)
+    .fetch_one(&admin)
+    .await?;
     sqlx::raw_sql(&stmt).execute(&admin).await?;
     admin.close().await;
     let request_opts = admin_opts

@@ -25,7 +25,11 @@ pub fn validate_rows(table: &Table, rows: &[Value], mode: Mode) -> Result<(), Ap
     let many = rows.len() > 1;
     for (i, row) in rows.iter().enumerate() {
         let Some(obj) = row.as_object() else { continue };
-        let prefix = if many { format!("[{i}].") } else { String::new() };
+        let prefix = if many {
+            format!("[{i}].")
+        } else {
+            String::new()
+        };
         for column in table.columns {
             match obj.get(column.name) {
                 None => {
@@ -80,11 +84,15 @@ fn check_column(column: &Column, v: &Value, out: &mut Vec<(String, String)>) {
         ColumnKind::Text | ColumnKind::Uuid | ColumnKind::Temporal | ColumnKind::Bytes => {
             v.is_string()
         }
-        ColumnKind::Boolean => v.is_boolean() || v.as_str().is_some_and(|s| s.parse::<bool>().is_ok()),
+        ColumnKind::Boolean => {
+            v.is_boolean() || v.as_str().is_some_and(|s| s.parse::<bool>().is_ok())
+        }
         ColumnKind::Integer => {
             v.is_i64() || v.is_u64() || v.as_str().is_some_and(|s| s.trim().parse::<i64>().is_ok())
         }
-        ColumnKind::Number => v.is_number() || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()),
+        ColumnKind::Number => {
+            v.is_number() || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok())
+        }
         ColumnKind::Json => true,
     };
     if !type_ok {
@@ -94,7 +102,10 @@ fn check_column(column: &Column, v: &Value, out: &mut Vec<(String, String)>) {
             ColumnKind::Number => "a number",
             _ => "a string",
         };
-        out.push((name.to_string(), format!("{name} must be {expected} ({})", column.sql_type)));
+        out.push((
+            name.to_string(),
+            format!("{name} must be {expected} ({})", column.sql_type),
+        ));
         return;
     }
     if column.kind == ColumnKind::Uuid
@@ -112,15 +123,24 @@ fn check_rule(name: &str, rule: &Rule, v: &Value, out: &mut Vec<(String, String)
         let len = s.chars().count() as u32;
         match (rule.min_length, rule.max_length) {
             (Some(min), Some(max)) if len < min || len > max => {
-                out.push((name.into(), format!("{name} must be {min} to {max} characters long")));
+                out.push((
+                    name.into(),
+                    format!("{name} must be {min} to {max} characters long"),
+                ));
                 return;
             }
             (Some(min), None) if len < min => {
-                out.push((name.into(), format!("{name} must be at least {min} characters long")));
+                out.push((
+                    name.into(),
+                    format!("{name} must be at least {min} characters long"),
+                ));
                 return;
             }
             (None, Some(max)) if len > max => {
-                out.push((name.into(), format!("{name} must be at most {max} characters long")));
+                out.push((
+                    name.into(),
+                    format!("{name} must be at most {max} characters long"),
+                ));
                 return;
             }
             _ => {}
@@ -133,10 +153,16 @@ fn check_rule(name: &str, rule: &Rule, v: &Value, out: &mut Vec<(String, String)
             return;
         }
     }
-    let number = v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+    let number = v
+        .as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
     if let Some(n) = number.filter(|_| rule.minimum.is_some() || rule.maximum.is_some()) {
         let fmt = |x: f64| {
-            if x.fract() == 0.0 { format!("{}", x as i64) } else { x.to_string() }
+            if x.fract() == 0.0 {
+                format!("{}", x as i64)
+            } else {
+                x.to_string()
+            }
         };
         let below = rule.minimum.is_some_and(|m| n < m);
         let above = rule.maximum.is_some_and(|m| n > m);
@@ -202,7 +228,9 @@ fn json_type_ok(ty: JsonType, v: &Value) -> bool {
     match ty {
         JsonType::String => v.is_string(),
         JsonType::Number => v.is_number(),
-        JsonType::Integer => v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
+        JsonType::Integer => {
+            v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
         JsonType::Boolean => v.is_boolean(),
         JsonType::Array => v.is_array(),
         JsonType::Object => v.is_object(),

@@ -51,9 +51,15 @@ fn cluster() -> &'static Cluster {
                 let pool = PgPool::connect(&base).await.expect("connect");
                 let platform: Vec<_> = runtime::platform::MIGRATIONS
                     .iter()
-                    .map(|m| runtime::migrate::MigrationSource { version: m.version, name: m.name, sql: m.sql })
+                    .map(|m| runtime::migrate::MigrationSource {
+                        version: m.version,
+                        name: m.name,
+                        sql: m.sql,
+                    })
                     .collect();
-                runtime::migrate::apply(&pool, &platform).await.expect("platform roles");
+                runtime::migrate::apply(&pool, &platform)
+                    .await
+                    .expect("platform roles");
                 pool.close().await;
                 let port = pg.port();
                 let pg = std::sync::Arc::new(pg);
@@ -73,9 +79,15 @@ fn cluster() -> &'static Cluster {
 
 fn stop_leftover(home: &std::path::Path) {
     let pid_file = home.join("data").join("postmaster.pid");
-    let Ok(text) = std::fs::read_to_string(&pid_file) else { return };
-    let Some(pid) = text.lines().next().map(str::trim) else { return };
-    let _ = std::process::Command::new("kill").args(["-INT", pid]).status();
+    let Ok(text) = std::fs::read_to_string(&pid_file) else {
+        return;
+    };
+    let Some(pid) = text.lines().next().map(str::trim) else {
+        return;
+    };
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", pid])
+        .status();
     for _ in 0..100 {
         if !pid_file.exists() {
             return;
@@ -106,8 +118,13 @@ impl TestApp {
     pub async fn start() -> TestApp {
         let cluster = cluster();
         let name = format!("it_{}", uuid::Uuid::new_v4().simple());
-        let root = PgPool::connect(&(cluster.url_for)("postgres")).await.expect("connect");
-        sqlx::raw_sql(&format!("create database \"{name}\"")).execute(&root).await.expect("create database");
+        let root = PgPool::connect(&(cluster.url_for)("postgres"))
+            .await
+            .expect("connect");
+        sqlx::raw_sql(&format!("create database \"{name}\""))
+            .execute(&root)
+            .await
+            .expect("create database");
         root.close().await;
         let db_url = (cluster.url_for)(&name);
         let secrets = Secrets {
@@ -116,16 +133,32 @@ impl TestApp {
         };
         let pool = {
             let _guard = PREPARE.lock().await;
-            server::prepare(&CATALOG, &db_url, &secrets, &PrepareOptions { migrate: true, max_connections: 4 })
-                .await
-                .expect("prepare")
+            server::prepare(
+                &CATALOG,
+                &db_url,
+                &secrets,
+                &PrepareOptions {
+                    migrate: true,
+                    max_connections: 4,
+                },
+            )
+            .await
+            .expect("prepare")
         };
         let jwt = Jwt::new(JWT_SECRET.as_bytes());
-        let state = AppState { catalog: &CATALOG, pool: pool.clone(), jwt: jwt.clone() };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let state = AppState {
+            catalog: &CATALOG,
+            pool: pool.clone(),
+            jwt: jwt.clone(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
-            axum::serve(listener, server::app(state)).await.expect("serve");
+            axum::serve(listener, server::app(state))
+                .await
+                .expect("serve");
         });
         let admin = PgPool::connect(&db_url).await.expect("admin");
         let _ = cluster.port;
@@ -151,12 +184,16 @@ impl TestApp {
 
     /// Creates a user row and returns its id and access token.
     pub async fn user(&self, email: &str) -> User {
-        let id: uuid::Uuid = sqlx::query_scalar("insert into auth.users (email) values ($1) returning id")
-            .bind(email)
-            .fetch_one(&self.admin)
-            .await
-            .expect("insert user");
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let id: uuid::Uuid =
+            sqlx::query_scalar("insert into auth.users (email) values ($1) returning id")
+                .bind(email)
+                .fetch_one(&self.admin)
+                .await
+                .expect("insert user");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let token = self.jwt.sign(&json!({
             "sub": id.to_string(),
             "role": "authenticated",
@@ -165,11 +202,19 @@ impl TestApp {
             "iat": now,
             "exp": now + 3600,
         }));
-        User { id: id.to_string(), token }
+        User {
+            id: id.to_string(),
+            token,
+        }
     }
 
     /// A request to `/rest/v1/{path}` with the anon apikey and an optional bearer token.
-    pub fn rest(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+    pub fn rest(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
         let mut rb = self
             .http
             .request(method, format!("{}/rest/v1/{path}", self.base))
@@ -195,6 +240,10 @@ pub async fn send(rb: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderM
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let text = resp.text().await.expect("body");
-    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
     (status, headers, body)
 }

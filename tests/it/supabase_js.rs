@@ -31,6 +31,9 @@ async fn supabase_js_seed_calls_as_two_users() {
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "supabase-js script failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "supabase-js script failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("all seed calls behaved"), "{stdout}");
 }

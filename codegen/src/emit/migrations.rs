@@ -202,14 +202,24 @@ fn table_view(t: &Table) -> TableView {
             let mut s = format!(
                 "create policy {} on {ident} as {} for {} to {}",
                 quote_ident(&p.name),
-                if p.restrictive { "restrictive" } else { "permissive" },
+                if p.restrictive {
+                    "restrictive"
+                } else {
+                    "permissive"
+                },
                 p.command.sql(),
                 if p.roles.is_empty() {
                     "public".to_string()
                 } else {
                     p.roles
                         .iter()
-                        .map(|r| if r == "public" { r.clone() } else { quote_ident(r) })
+                        .map(|r| {
+                            if r == "public" {
+                                r.clone()
+                            } else {
+                                quote_ident(r)
+                            }
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
                 }
@@ -234,7 +244,10 @@ fn table_view(t: &Table) -> TableView {
             } else {
                 quote_ident(&g.role)
             };
-            format!("grant {} on table {ident} to {role}", g.privileges.join(", "))
+            format!(
+                "grant {} on table {ident} to {role}",
+                g.privileges.join(", ")
+            )
         })
         .collect();
     TableView {

@@ -23,11 +23,7 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
     let schemas = ir.schemas.iter().map(|s| {
         let name = &s.name;
         let exposed = s.exposed;
-        let tables = ir
-            .tables
-            .iter()
-            .filter(|t| t.schema == s.name)
-            .map(table);
+        let tables = ir.tables.iter().filter(|t| t.schema == s.name).map(table);
         quote! {
             Schema { name: #name, exposed: #exposed, tables: &[#(#tables),*] }
         }

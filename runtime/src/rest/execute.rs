@@ -114,7 +114,12 @@ pub fn map_db_error(e: sqlx::Error, auth: &AuthContext, table: &Table, command: 
         "25006" => StatusCode::METHOD_NOT_ALLOWED,
         "57014" => StatusCode::INTERNAL_SERVER_ERROR,
         c if c.starts_with("08") || c.starts_with("53") => StatusCode::SERVICE_UNAVAILABLE,
-        c if c.starts_with("23") || c.starts_with("22") || c.starts_with("42") || c == "P0001" || c == "21000" => {
+        c if c.starts_with("23")
+            || c.starts_with("22")
+            || c.starts_with("42")
+            || c == "P0001"
+            || c == "21000" =>
+        {
             StatusCode::BAD_REQUEST
         }
         _ => {
@@ -142,7 +147,9 @@ fn explain_denial(mut err: ApiError, auth: &AuthContext, table: &Table, command:
         .policies
         .iter()
         .filter(|p| p.command == command || p.command == "all")
-        .filter(|p| p.roles.is_empty() || p.roles.contains(&auth.role) || p.roles.contains(&"public"))
+        .filter(|p| {
+            p.roles.is_empty() || p.roles.contains(&auth.role) || p.roles.contains(&"public")
+        })
         .map(|p| format!("\"{}\"", p.name))
         .collect();
     let rls = err.message.contains("row-level security");
@@ -169,7 +176,9 @@ fn explain_denial(mut err: ApiError, auth: &AuthContext, table: &Table, command:
     };
     err.details = Some(serde_json::Value::String(details));
     if err.hint.is_none() && auth.role == "anon" {
-        err.hint = Some("Sign in and send the user's access token as `Authorization: Bearer <JWT>`".into());
+        err.hint = Some(
+            "Sign in and send the user's access token as `Authorization: Bearer <JWT>`".into(),
+        );
     }
     err
 }

@@ -31,11 +31,19 @@ pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Response
     match result {
         Ok(schema) => match state.catalog.openapi_for(schema) {
             Some(doc) => (
-                [(header::CONTENT_TYPE, HeaderValue::from_static("application/openapi+json; charset=utf-8"))],
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/openapi+json; charset=utf-8"),
+                )],
                 doc,
             )
                 .into_response(),
-            None => ApiError::new(StatusCode::NOT_FOUND, "PGRST106", "No OpenAPI document for this schema").into_response(),
+            None => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "PGRST106",
+                "No OpenAPI document for this schema",
+            )
+            .into_response(),
         },
         Err(e) => e.into_response(),
     }
@@ -79,7 +87,11 @@ async fn handle(
     let command = match &plan.kind {
         PlanKind::Read { .. } => "select",
         PlanKind::Insert { rows, .. } => {
-            validate::validate_rows(plan.table, rows.as_array().map_or(&[][..], |r| r), Mode::Create)?;
+            validate::validate_rows(
+                plan.table,
+                rows.as_array().map_or(&[][..], |r| r),
+                Mode::Create,
+            )?;
             "insert"
         }
         PlanKind::Update { values, .. } => {
@@ -92,7 +104,11 @@ async fn handle(
         && columns.is_empty()
     {
         // Nothing to change: answer as an update that matched nothing, without a round trip.
-        return Ok(response::respond(&plan, execute::Outcome::default(), &applied));
+        return Ok(response::respond(
+            &plan,
+            execute::Outcome::default(),
+            &applied,
+        ));
     }
     let stmt = query::build(&plan);
     tracing::debug!(sql = %stmt.sql, "statement");
@@ -100,7 +116,16 @@ async fn handle(
         response::check_single(&plan, o)?;
         response::check_range(&plan, o)
     };
-    let outcome = execute::execute(&state.pool, &auth, plan.table, command, &stmt, rollback, &guard).await?;
+    let outcome = execute::execute(
+        &state.pool,
+        &auth,
+        plan.table,
+        command,
+        &stmt,
+        rollback,
+        &guard,
+    )
+    .await?;
     Ok(response::respond(&plan, outcome, &applied))
 }
 

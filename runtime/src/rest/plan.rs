@@ -147,7 +147,10 @@ pub fn resolve_schema(catalog: &Catalog, profile: Option<&str>) -> Result<&'stat
             ApiError::new(
                 StatusCode::NOT_ACCEPTABLE,
                 "PGRST106",
-                format!("The schema must be one of the following: {}", exposed.join(", ")),
+                format!(
+                    "The schema must be one of the following: {}",
+                    exposed.join(", ")
+                ),
             )
             .details(format!("`{p}` is not exposed"))
         }),
@@ -227,7 +230,8 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
                     "The body of an update must be one JSON object",
                 ));
             }
-            let columns = write_columns(table, req.columns.as_deref(), std::slice::from_ref(&body))?;
+            let columns =
+                write_columns(table, req.columns.as_deref(), std::slice::from_ref(&body))?;
             PlanKind::Update {
                 columns,
                 values: body,
@@ -368,7 +372,10 @@ fn condition(table: &'static Table, c: &Condition) -> Result<Cond, ApiError> {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "PGRST100",
-                    format!("`is.true`, `is.false` and `is.unknown` apply to boolean columns; `{name}` is {}", column.sql_type),
+                    format!(
+                        "`is.true`, `is.false` and `is.unknown` apply to boolean columns; `{name}` is {}",
+                        column.sql_type
+                    ),
                 ));
             }
             Cond::Compare {
@@ -455,4 +462,3 @@ pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
-

@@ -66,7 +66,10 @@ pub fn build(plan: &Plan) -> Statement {
     let where_sql = where_clause(&mut b, t, &plan.filters);
     let (source, summary) = match &plan.kind {
         PlanKind::Read { .. } => {
-            let mut sql = format!("select {} from {tbl}{where_sql}", select_list(t, &plan.select, Some(t)));
+            let mut sql = format!(
+                "select {} from {tbl}{where_sql}",
+                select_list(t, &plan.select, Some(t))
+            );
             sql.push_str(&order_clause(t, &plan.order));
             if let Some(limit) = plan.limit {
                 let p = b.bind(Bind::Int(limit as i64));
@@ -84,7 +87,11 @@ pub fn build(plan: &Plan) -> Statement {
                 // Fewer expressions than columns: Postgres fills in every default.
                 format!("insert into {tbl} select from json_array_elements({p}::json)")
             } else {
-                let names = columns.iter().map(|c| quote_ident(c.name)).collect::<Vec<_>>().join(", ");
+                let names = columns
+                    .iter()
+                    .map(|c| quote_ident(c.name))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 format!(
                     "insert into {tbl} ({names}) select {names} from json_to_recordset({p}::json) as _body({})",
                     record_definition(columns)
@@ -122,7 +129,10 @@ pub fn build(plan: &Plan) -> Statement {
     } else {
         (
             format!("with _src as ({source} returning {tbl}.*) "),
-            format!("(select {} from _src) _s", select_list(t, &plan.select, None)),
+            format!(
+                "(select {} from _src) _s",
+                select_list(t, &plan.select, None)
+            ),
         )
     };
     let total = match (plan.count, is_read) {
@@ -207,12 +217,24 @@ fn where_clause(b: &mut Builder, t: &Table, filters: &[Cond]) -> String {
 fn cond_sql(b: &mut Builder, t: &Table, cond: &Cond) -> String {
     match cond {
         Cond::And(negate, items) | Cond::Or(negate, items) => {
-            let joiner = if matches!(cond, Cond::And(..)) { " and " } else { " or " };
+            let joiner = if matches!(cond, Cond::And(..)) {
+                " and "
+            } else {
+                " or "
+            };
             let inner = if items.is_empty() {
                 // An empty and() is true and an empty or() is false, as in logic.
-                if matches!(cond, Cond::And(..)) { "true".to_string() } else { "false".to_string() }
+                if matches!(cond, Cond::And(..)) {
+                    "true".to_string()
+                } else {
+                    "false".to_string()
+                }
             } else {
-                items.iter().map(|i| cond_sql(b, t, i)).collect::<Vec<_>>().join(joiner)
+                items
+                    .iter()
+                    .map(|i| cond_sql(b, t, i))
+                    .collect::<Vec<_>>()
+                    .join(joiner)
             };
             if *negate {
                 format!("not ({inner})")
@@ -248,7 +270,11 @@ fn cond_sql(b: &mut Builder, t: &Table, cond: &Cond) -> String {
                     match op {
                         Operator::Like | Operator::Ilike => {
                             let p = b.bind(Bind::Text(v.replace('*', "%")));
-                            let kw = if *op == Operator::Like { "like" } else { "ilike" };
+                            let kw = if *op == Operator::Like {
+                                "like"
+                            } else {
+                                "ilike"
+                            };
                             format!("{col}::text {kw} {p}")
                         }
                         Operator::Match | Operator::Imatch => {
@@ -274,11 +300,7 @@ fn cond_sql(b: &mut Builder, t: &Table, cond: &Cond) -> String {
                 // The request stage only pairs lists with `in` and keywords with `is`.
                 _ => "false".to_string(),
             };
-            if *negate {
-                format!("not ({sql})")
-            } else {
-                sql
-            }
+            if *negate { format!("not ({sql})") } else { sql }
         }
     }
 }

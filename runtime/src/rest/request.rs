@@ -304,7 +304,9 @@ pub fn parse(
                     .ok_or_else(|| {
                         bad_request(
                             "PGRST100",
-                            format!("`{key}` expects a list in parentheses, e.g. {key}=(a.eq.1,b.eq.2)"),
+                            format!(
+                                "`{key}` expects a list in parentheses, e.g. {key}=(a.eq.1,b.eq.2)"
+                            ),
                         )
                     })?;
                 let items = parse_logic_items(inner)?;
@@ -351,7 +353,12 @@ fn parse_accept(accept: Option<&str>) -> Result<Accept, ApiError> {
         return Ok(Accept::Json);
     };
     for part in accept.split(',') {
-        let media = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let media = part
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match media.as_str() {
             "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => {
                 return Ok(Accept::Object);
@@ -422,18 +429,22 @@ fn parse_range(range: Option<&str>) -> Result<Option<(u64, Option<u64>)>, ApiErr
     };
     let spec = range.trim().strip_prefix("items=").unwrap_or(range.trim());
     let (from, to) = spec.split_once('-').ok_or_else(|| {
-        bad_request("PGRST103", format!("Range `{range}` is not of the form items=FROM-TO"))
+        bad_request(
+            "PGRST103",
+            format!("Range `{range}` is not of the form items=FROM-TO"),
+        )
     })?;
     let from: u64 = from
         .trim()
         .parse()
         .map_err(|_| bad_request("PGRST103", format!("Range `{range}` has no valid start")))?;
-    let to = match to.trim() {
-        "" => None,
-        t => Some(t.parse::<u64>().map_err(|_| {
-            bad_request("PGRST103", format!("Range `{range}` has no valid end"))
-        })?),
-    };
+    let to =
+        match to.trim() {
+            "" => None,
+            t => Some(t.parse::<u64>().map_err(|_| {
+                bad_request("PGRST103", format!("Range `{range}` has no valid end"))
+            })?),
+        };
     if let Some(to) = to
         && to < from
     {
@@ -466,8 +477,7 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
         return Ok(Value::Object(Default::default()));
     }
     serde_json::from_slice(body).map_err(|e| {
-        bad_request("PGRST102", "Could not parse the request body as JSON")
-            .details(e.to_string())
+        bad_request("PGRST102", "Could not parse the request body as JSON").details(e.to_string())
     })
 }
 
@@ -535,7 +545,9 @@ fn parse_order(value: &str) -> Result<Vec<OrderTerm>, ApiError> {
                 other => {
                     return Err(bad_request(
                         "PGRST100",
-                        format!("`{other}` in order=`{raw}` is not asc, desc, nullsfirst or nullslast"),
+                        format!(
+                            "`{other}` in order=`{raw}` is not asc, desc, nullsfirst or nullslast"
+                        ),
                     ));
                 }
             }
@@ -613,7 +625,10 @@ fn parse_logic_items(inner: &str) -> Result<Vec<Condition>, ApiError> {
             Some(b) => (true, b),
             None => (false, item),
         };
-        if let Some(args) = body.strip_prefix("or(").or_else(|| body.strip_prefix("and(")) {
+        if let Some(args) = body
+            .strip_prefix("or(")
+            .or_else(|| body.strip_prefix("and("))
+        {
             let args = args.strip_suffix(')').ok_or_else(|| {
                 bad_request("PGRST100", format!("unbalanced parentheses in `{item}`"))
             })?;
@@ -655,7 +670,10 @@ fn split_top_level(s: &str) -> Result<Vec<&str>, ApiError> {
             ')' if !in_quotes => {
                 depth -= 1;
                 if depth < 0 {
-                    return Err(bad_request("PGRST100", format!("unbalanced parentheses in `{s}`")));
+                    return Err(bad_request(
+                        "PGRST100",
+                        format!("unbalanced parentheses in `{s}`"),
+                    ));
                 }
             }
             ',' if !in_quotes && depth == 0 => {
@@ -761,8 +779,14 @@ mod tests {
     #[test]
     fn headers() {
         let mut h = HeaderMap::new();
-        h.insert("accept", "application/vnd.pgrst.object+json".parse().unwrap());
-        h.insert("prefer", "return=representation, count=exact".parse().unwrap());
+        h.insert(
+            "accept",
+            "application/vnd.pgrst.object+json".parse().unwrap(),
+        );
+        h.insert(
+            "prefer",
+            "return=representation, count=exact".parse().unwrap(),
+        );
         h.insert("range", "items=0-9".parse().unwrap());
         let r = parse(&Method::GET, "agents", None, &h, b"").unwrap();
         assert_eq!(r.accept, Accept::Object);
@@ -771,7 +795,9 @@ mod tests {
         assert_eq!(r.range, Some((0, Some(9))));
         h.insert("accept", "text/html".parse().unwrap());
         assert_eq!(
-            parse(&Method::GET, "agents", None, &h, b"").unwrap_err().code,
+            parse(&Method::GET, "agents", None, &h, b"")
+                .unwrap_err()
+                .code,
             "PGRST107"
         );
     }

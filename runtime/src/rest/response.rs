@@ -10,7 +10,10 @@ use axum::response::Response;
 
 /// Checks a single-object request got exactly one row (PostgREST's PGRST116).
 pub fn check_single(plan: &Plan, outcome: &Outcome) -> Result<(), ApiError> {
-    if plan.single && (plan.return_rows || matches!(plan.kind, PlanKind::Read { .. })) && outcome.page_total != 1 {
+    if plan.single
+        && (plan.return_rows || matches!(plan.kind, PlanKind::Read { .. }))
+        && outcome.page_total != 1
+    {
         return Err(ApiError::new(
             StatusCode::NOT_ACCEPTABLE,
             "PGRST116",
@@ -62,7 +65,11 @@ pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
             } else {
                 StatusCode::OK
             };
-            let body = if *head { None } else { pick_body(plan, outcome) };
+            let body = if *head {
+                None
+            } else {
+                pick_body(plan, outcome)
+            };
             (status, body)
         }
         PlanKind::Insert { .. } => (StatusCode::CREATED, pick_body(plan, outcome)),

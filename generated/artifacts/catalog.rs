@@ -20,7 +20,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Uuid,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("gen_random_uuid()"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -29,7 +29,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule {
                                 min_length: None,
                                 max_length: Some(320u32),
@@ -45,7 +45,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -54,7 +54,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Temporal,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -63,7 +63,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Json,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("'{}'::jsonb"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -72,7 +72,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Json,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("'{}'::jsonb"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -81,7 +81,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Temporal,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -90,7 +90,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Temporal,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("now()"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -99,7 +99,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Temporal,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("now()"),
                             rule: Rule::NONE,
                         },
                     ],
@@ -124,7 +124,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Uuid,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("gen_random_uuid()"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -133,7 +133,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Uuid,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("auth.uid()"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -142,7 +142,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: false,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -158,7 +158,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -167,7 +167,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -176,7 +176,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("'openai'::text"),
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -192,7 +192,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -201,7 +201,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -210,7 +210,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Json,
                             array: false,
                             nullable: true,
-                            has_default: true,
+                            default_sql: Some("'{}'::jsonb"),
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -315,7 +315,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: true,
+                            default_sql: Some("'idle'::text"),
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -331,7 +331,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Temporal,
                             array: false,
                             nullable: true,
-                            has_default: true,
+                            default_sql: Some("now()"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -340,7 +340,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Temporal,
                             array: false,
                             nullable: true,
-                            has_default: true,
+                            default_sql: Some("now()"),
                             rule: Rule::NONE,
                         },
                     ],
@@ -388,7 +388,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Uuid,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("gen_random_uuid()"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -397,7 +397,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: false,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -413,7 +413,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -422,7 +422,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -431,7 +431,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Text,
                             array: false,
                             nullable: true,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -440,7 +440,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Json,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("'{}'::jsonb"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -449,7 +449,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Temporal,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("now()"),
                             rule: Rule::NONE,
                         },
                     ],
@@ -474,7 +474,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Uuid,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("gen_random_uuid()"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -483,7 +483,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Uuid,
                             array: false,
                             nullable: false,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -492,7 +492,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Uuid,
                             array: false,
                             nullable: false,
-                            has_default: false,
+                            default_sql: None,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -501,7 +501,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Boolean,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("true"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -510,7 +510,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Json,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("'{}'::jsonb"),
                             rule: Rule::NONE,
                         },
                         Column {
@@ -519,7 +519,7 @@ pub static CATALOG: Catalog = Catalog {
                             kind: ColumnKind::Temporal,
                             array: false,
                             nullable: false,
-                            has_default: true,
+                            default_sql: Some("now()"),
                             rule: Rule::NONE,
                         },
                     ],

@@ -74,6 +74,13 @@ pub struct Table {
     pub policies: &'static [Policy],
 }
 
+impl Column {
+    /// Whether the column has a default.
+    pub fn has_default(&self) -> bool {
+        self.default_sql.is_some()
+    }
+}
+
 impl Table {
     /// Finds a column by name.
     pub fn column(&self, name: &str) -> Option<&'static Column> {
@@ -94,8 +101,8 @@ pub struct Column {
     pub array: bool,
     /// NULL allowed.
     pub nullable: bool,
-    /// Has a default.
-    pub has_default: bool,
+    /// The column default as SQL (from the spec, so trusted), if any.
+    pub default_sql: Option<&'static str>,
     /// Value constraints.
     pub rule: Rule,
 }

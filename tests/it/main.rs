@@ -1,6 +1,8 @@
 //! End-to-end tests: the generated server over real HTTP against a real PostgreSQL.
 
+mod embed;
 mod harness;
+mod prefer;
 mod rest;
 mod rls;
 mod supabase_js;

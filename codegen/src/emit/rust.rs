@@ -5,7 +5,8 @@
 //! files written beside it, so the Rust stays short and readable.
 
 use crate::error::Result;
-use crate::ir::{BaseType, Field, Ir, JsonType, Rule, Shape, Table};
+use crate::ir::{BaseType, DefaultValue, Field, Ir, JsonType, Rule, Shape, Table};
+use crate::lower::literal_default;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -84,7 +85,14 @@ fn table(t: &Table) -> TokenStream {
         };
         let array = c.ty.array;
         let nullable = c.nullable;
-        let has_default = c.default.is_some();
+        let default_sql = match &c.default {
+            Some(DefaultValue::Sql(expr)) => quote!(Some(#expr)),
+            Some(DefaultValue::Literal(v)) => {
+                let expr = literal_default(v, c.ty);
+                quote!(Some(#expr))
+            }
+            None => quote!(None),
+        };
         let rule = rule(&c.rule);
         quote! {
             Column {
@@ -93,7 +101,7 @@ fn table(t: &Table) -> TokenStream {
                 kind: #kind,
                 array: #array,
                 nullable: #nullable,
-                has_default: #has_default,
+                default_sql: #default_sql,
                 rule: #rule,
             }
         }

@@ -88,14 +88,14 @@ async fn handle(
         PlanKind::Read { .. } => "select",
         PlanKind::Insert { rows, .. } => {
             validate::validate_rows(
-                plan.table,
+                plan.table(),
                 rows.as_array().map_or(&[][..], |r| r),
                 Mode::Create,
             )?;
             "insert"
         }
         PlanKind::Update { values, .. } => {
-            validate::validate_rows(plan.table, std::slice::from_ref(values), Mode::Change)?;
+            validate::validate_rows(plan.table(), std::slice::from_ref(values), Mode::Change)?;
             "update"
         }
         PlanKind::Delete => "delete",
@@ -114,12 +114,13 @@ async fn handle(
     tracing::debug!(sql = %stmt.sql, "statement");
     let guard = |o: &execute::Outcome| {
         response::check_single(&plan, o)?;
+        response::check_max_affected(&plan, o)?;
         response::check_range(&plan, o)
     };
     let outcome = execute::execute(
         &state.pool,
         &auth,
-        plan.table,
+        plan.table(),
         command,
         &stmt,
         rollback,

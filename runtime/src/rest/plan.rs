@@ -6,23 +6,51 @@
 //! naming the closest existing name.
 
 use super::request::{
-    Accept, Action, ApiRequest, Condition, Count, Filter, IsValue, Operand, Operator, Return,
-    SelectItem,
+    Accept, Action, ApiRequest, Condition, Count, Embed, Filter, IsValue, JsonStep, Operand,
+    Operator, Resolution, Return, SelectItem,
 };
 use crate::error::ApiError;
-use crate::meta::{Catalog, Column, Table};
+use crate::meta::{Catalog, Column, ForeignKey, Table};
 use axum::http::StatusCode;
 use serde_json::Value;
 
 /// A request resolved against the catalog.
 #[derive(Debug)]
 pub struct Plan {
-    /// The table.
-    pub table: &'static Table,
+    /// The addressed table with its embedded resources.
+    pub root: Node,
     /// What to do.
     pub kind: PlanKind,
-    /// Output columns; empty means every column.
-    pub select: Vec<Output>,
+    /// Whether the statement returns rows in the body.
+    pub return_rows: bool,
+    /// Single object wanted.
+    pub single: bool,
+    /// Count the total.
+    pub count: Option<Count>,
+    /// Refuse (and roll back) a write touching more rows than this.
+    pub max_affected: Option<u64>,
+    /// Whether the client asked for `return=headers-only`.
+    pub headers_only: bool,
+    /// A PUT (answers 200/204 rather than 201).
+    pub put: bool,
+}
+
+impl Plan {
+    /// The addressed table.
+    pub fn table(&self) -> &'static Table {
+        self.root.table
+    }
+}
+
+/// One table in the statement: the addressed one, or an embedded one.
+#[derive(Debug)]
+pub struct Node {
+    /// The table.
+    pub table: &'static Table,
+    /// Its alias in the statement, unique within it.
+    pub alias: String,
+    /// Output items; empty means every column.
+    pub items: Vec<Item>,
     /// Conditions, all of which must hold.
     pub filters: Vec<Cond>,
     /// Sort order.
@@ -31,12 +59,55 @@ pub struct Plan {
     pub limit: Option<u64>,
     /// Rows to skip.
     pub offset: u64,
-    /// Whether the statement returns rows in the body.
-    pub return_rows: bool,
-    /// Single object wanted.
-    pub single: bool,
-    /// Count the total.
-    pub count: Option<Count>,
+}
+
+/// One output item.
+#[derive(Debug)]
+pub enum Item {
+    /// A column, a JSON path into it, or a cast of it.
+    Column(Output),
+    /// An embedded resource.
+    Embed(Box<EmbedPlan>),
+}
+
+/// An embedded resource resolved to a relationship.
+#[derive(Debug)]
+pub struct EmbedPlan {
+    /// Output key.
+    pub key: String,
+    /// The embedded table.
+    pub node: Node,
+    /// How it relates to its parent.
+    pub rel: Relationship,
+    /// Keep only parents with a match.
+    pub inner: bool,
+    /// Lift the columns into the parent.
+    pub spread: bool,
+}
+
+/// How an embedded table relates to its parent.
+#[derive(Debug, Clone, Copy)]
+pub enum Relationship {
+    /// The parent holds the foreign key: one object (or null).
+    ToOne(&'static ForeignKey),
+    /// The child holds the foreign key: an array.
+    ToMany(&'static ForeignKey),
+    /// Through a junction table with foreign keys to both: an array.
+    ManyToMany {
+        /// The junction table.
+        junction: &'static Table,
+        /// Its foreign key to the parent.
+        parent_fk: &'static ForeignKey,
+        /// Its foreign key to the child.
+        child_fk: &'static ForeignKey,
+    },
+}
+
+impl Relationship {
+    /// Whether the embedding yields one object.
+    pub fn is_to_one(&self) -> bool {
+        matches!(self, Relationship::ToOne(_))
+    }
 }
 
 /// What the statement does.
@@ -53,6 +124,10 @@ pub enum PlanKind {
         columns: Vec<&'static Column>,
         /// The rows, as a JSON array.
         rows: Value,
+        /// Keys absent from a row take the column default.
+        missing_default: bool,
+        /// ON CONFLICT handling, for upserts.
+        upsert: Option<Upsert>,
     },
     /// UPDATE.
     Update {
@@ -65,13 +140,24 @@ pub enum PlanKind {
     Delete,
 }
 
+/// How an insert resolves conflicts.
+#[derive(Debug)]
+pub struct Upsert {
+    /// The conflict target: `on_conflict=` columns, or the primary key.
+    pub target: Vec<&'static Column>,
+    /// Update the existing row (merge) or keep it (ignore).
+    pub merge: bool,
+}
+
 /// One output column.
 #[derive(Debug)]
 pub struct Output {
     /// The column.
     pub column: &'static Column,
-    /// Output key when renamed.
-    pub alias: Option<String>,
+    /// JSON path into it.
+    pub path: Vec<JsonStep>,
+    /// Output key.
+    pub key: String,
     /// Cast, from the allow-list.
     pub cast: Option<&'static str>,
 }
@@ -83,6 +169,8 @@ pub enum Cond {
     Compare {
         /// Column.
         column: &'static Column,
+        /// JSON path into it.
+        path: Vec<JsonStep>,
         /// Negated.
         negate: bool,
         /// Operator.
@@ -101,6 +189,8 @@ pub enum Cond {
 pub struct Order {
     /// Column.
     pub column: &'static Column,
+    /// JSON path into it.
+    pub path: Vec<JsonStep>,
     /// Descending.
     pub descending: bool,
     /// Nulls placement.
@@ -161,30 +251,12 @@ pub fn resolve_schema(catalog: &Catalog, profile: Option<&str>) -> Result<&'stat
 pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
     let schema = resolve_schema(catalog, req.profile.as_deref())?;
     let table = find_table(catalog, schema, &req.table)?;
-    let select = req
-        .select
-        .iter()
-        .map(|item| output(table, item))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    let filters = req
-        .filters
-        .iter()
-        .map(|c| condition(table, c))
-        .collect::<Result<Vec<_>, _>>()?;
-    let order = req
-        .order
-        .iter()
-        .map(|o| {
-            Ok(Order {
-                column: column(table, &o.column)?,
-                descending: o.descending,
-                nulls_first: o.nulls_first,
-            })
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+    let mut ctx = NodeContext {
+        catalog,
+        req: &req,
+        aliases: 0,
+    };
+    let mut root = ctx.node(table, table.name.to_string(), &req.select, &[])?;
 
     // The Range header and limit/offset combine: the range picks a window, and
     // limit/offset narrow it further.
@@ -199,30 +271,91 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
     if let Some(l) = req.limit {
         limit = Some(limit.map_or(l, |x| x.min(l)));
     }
+    root.limit = limit;
+    root.offset = offset;
+    // Every path the query string names must be an embedding of the select.
+    for (path, _) in &req.filters {
+        check_path(&root, path)?;
+    }
+    for (path, _) in &req.order {
+        check_path(&root, path)?;
+    }
+    for (path, _, _) in &req.embed_windows {
+        check_path(&root, path)?;
+    }
 
     let kind = match req.action {
         Action::Read { head } => PlanKind::Read { head },
-        Action::Insert => {
-            let body = req.body.unwrap_or(Value::Null);
+        Action::Insert | Action::Put => {
+            let body = req.body.clone().unwrap_or(Value::Null);
             let rows = match body {
-                Value::Array(rows) => rows,
+                Value::Array(rows) if req.action == Action::Insert => rows,
                 obj @ Value::Object(_) => vec![obj],
                 _ => {
                     return Err(ApiError::new(
                         StatusCode::BAD_REQUEST,
                         "PGRST102",
-                        "The body must be a JSON object or an array of objects",
+                        if req.action == Action::Put {
+                            "The body of a PUT must be one JSON object"
+                        } else {
+                            "The body must be a JSON object or an array of objects"
+                        },
                     ));
                 }
             };
             let columns = write_columns(table, req.columns.as_deref(), &rows)?;
+            let upsert = if req.action == Action::Put {
+                check_put(table, &root, &rows[0])?;
+                root.filters.clear();
+                Some(Upsert {
+                    target: table
+                        .primary_key
+                        .iter()
+                        .filter_map(|k| table.column(k))
+                        .collect(),
+                    merge: true,
+                })
+            } else {
+                match req.prefer.resolution {
+                    None => None,
+                    Some(r) => {
+                        let target = match &req.on_conflict {
+                            Some(cols) => cols
+                                .iter()
+                                .map(|c| column(table, c))
+                                .collect::<Result<Vec<_>, _>>()?,
+                            None => table
+                                .primary_key
+                                .iter()
+                                .filter_map(|k| table.column(k))
+                                .collect(),
+                        };
+                        if target.is_empty() {
+                            return Err(ApiError::new(
+                                StatusCode::BAD_REQUEST,
+                                "PGRST100",
+                                format!(
+                                    "`{}` has no primary key; name the conflict columns with on_conflict=",
+                                    table.name
+                                ),
+                            ));
+                        }
+                        Some(Upsert {
+                            target,
+                            merge: r == Resolution::MergeDuplicates,
+                        })
+                    }
+                }
+            };
             PlanKind::Insert {
                 columns,
                 rows: Value::Array(rows),
+                missing_default: req.prefer.missing_default,
+                upsert,
             }
         }
         Action::Update => {
-            let body = req.body.unwrap_or(Value::Null);
+            let body = req.body.clone().unwrap_or(Value::Null);
             if !body.is_object() {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -239,7 +372,7 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
         }
         Action::Delete => PlanKind::Delete,
     };
-    if matches!(kind, PlanKind::Update { .. } | PlanKind::Delete) && filters.is_empty() {
+    if matches!(kind, PlanKind::Update { .. } | PlanKind::Delete) && root.filters.is_empty() {
         let verb = if matches!(kind, PlanKind::Delete) {
             "DELETE"
         } else {
@@ -257,20 +390,362 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
     }
     let return_rows = match req.action {
         Action::Read { .. } => true,
-        _ => req.prefer.return_ == Return::Representation,
+        // headers-only needs the primary key of the new row for `Location`.
+        _ => matches!(
+            req.prefer.return_,
+            Return::Representation | Return::HeadersOnly
+        ),
     };
     Ok(Plan {
-        table,
+        root,
         kind,
-        select,
-        filters,
-        order,
-        limit,
-        offset,
         return_rows,
         single: req.accept == Accept::Object,
         count: req.prefer.count,
+        max_affected: req.prefer.max_affected,
+        headers_only: req.prefer.return_ == Return::HeadersOnly,
+        put: req.action == Action::Put,
     })
+}
+
+/// PUT addresses one row: its filters are `eq` on every primary key column, and the body
+/// carries the same values.
+fn check_put(table: &'static Table, root: &Node, row: &Value) -> Result<(), ApiError> {
+    let err = || {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PGRST105",
+            "Filters must include all and only primary key columns with 'eq' operators",
+        )
+    };
+    if table.primary_key.is_empty() || root.filters.len() != table.primary_key.len() {
+        return Err(err());
+    }
+    for f in &root.filters {
+        let Cond::Compare {
+            column,
+            path,
+            negate: false,
+            op: Operator::Eq,
+            value: Operand::Value(v),
+        } = f
+        else {
+            return Err(err());
+        };
+        if !path.is_empty() || !table.primary_key.contains(&column.name) {
+            return Err(err());
+        }
+        let body_value = row.get(column.name).map(|b| match b {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        if body_value.as_deref() != Some(v.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST115",
+                "Payload values do not match URL in primary key column(s)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+struct NodeContext<'a> {
+    catalog: &'a Catalog,
+    req: &'a ApiRequest,
+    aliases: usize,
+}
+
+impl NodeContext<'_> {
+    fn node(
+        &mut self,
+        table: &'static Table,
+        alias: String,
+        select: &[SelectItem],
+        path: &[String],
+    ) -> Result<Node, ApiError> {
+        let mut items = Vec::new();
+        for item in select {
+            match item {
+                SelectItem::Star => items.extend(table.columns.iter().map(|c| {
+                    Item::Column(Output {
+                        column: c,
+                        path: Vec::new(),
+                        key: c.name.to_string(),
+                        cast: None,
+                    })
+                })),
+                SelectItem::Column {
+                    name,
+                    path: json,
+                    alias,
+                    cast,
+                } => items.push(Item::Column(output(table, name, json, alias, cast)?)),
+                SelectItem::Embed(e) => {
+                    let key = e.alias.clone().unwrap_or_else(|| e.relation.clone());
+                    let (child, rel) = relationship(self.catalog, table, e)?;
+                    self.aliases += 1;
+                    let child_alias = format!("{}_{}", child.name, self.aliases);
+                    let mut child_path = path.to_vec();
+                    child_path.push(key.clone());
+                    let node = self.node(child, child_alias, &e.items, &child_path)?;
+                    if e.spread && !rel.is_to_one() {
+                        return Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "PGRST119",
+                            format!(
+                                "A spread operation on '{}' is only possible on to-one relationships",
+                                e.relation
+                            ),
+                        ));
+                    }
+                    items.push(Item::Embed(Box::new(EmbedPlan {
+                        key,
+                        node,
+                        rel,
+                        inner: e.inner,
+                        spread: e.spread,
+                    })));
+                }
+            }
+        }
+        // A select of only embeddings still returns the parent's columns? No: PostgREST
+        // returns exactly what was asked; an empty select means every column.
+        let filters = self
+            .req
+            .filters
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, c)| condition(table, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut order = Vec::new();
+        for (p, terms) in &self.req.order {
+            if p != path {
+                continue;
+            }
+            for o in terms {
+                order.push(Order {
+                    column: column(table, &o.column)?,
+                    path: o.path.clone(),
+                    descending: o.descending,
+                    nulls_first: o.nulls_first,
+                });
+            }
+        }
+        let (limit, offset) = self
+            .req
+            .embed_windows
+            .iter()
+            .find(|(p, _, _)| p == path)
+            .map(|(_, l, o)| (*l, o.unwrap_or(0)))
+            .unwrap_or((None, 0));
+        Ok(Node {
+            table,
+            alias,
+            items,
+            filters,
+            order,
+            limit,
+            offset,
+        })
+    }
+}
+
+/// Checks that a query-string path (`rel.sub`) names embeddings of the select.
+fn check_path(root: &Node, path: &[String]) -> Result<(), ApiError> {
+    let mut node = root;
+    for key in path {
+        let next = node.items.iter().find_map(|i| match i {
+            Item::Embed(e) if &e.key == key => Some(&e.node),
+            _ => None,
+        });
+        node = next.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST108",
+                format!("'{key}' is not an embedded resource in this request"),
+            )
+            .hint(format!(
+                "Add '{key}' to the 'select' query parameter to filter, order or limit it"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Finds the one relationship an embedding refers to.
+fn relationship(
+    catalog: &Catalog,
+    parent: &'static Table,
+    embed: &Embed,
+) -> Result<(&'static Table, Relationship), ApiError> {
+    let schema = parent.schema;
+    let tables = catalog.schema(schema).map(|s| s.tables).unwrap_or(&[]);
+    let mut found: Vec<(&'static Table, Relationship, String, &'static str)> = Vec::new();
+    let target = tables.iter().find(|t| t.name == embed.relation);
+    if let Some(child) = target {
+        for fk in parent.foreign_keys {
+            if fk.ref_schema == schema && fk.ref_table == child.name {
+                found.push((
+                    child,
+                    Relationship::ToOne(fk),
+                    fk.name.to_string(),
+                    "many-to-one",
+                ));
+            }
+        }
+        for fk in child.foreign_keys {
+            if fk.ref_schema == schema && fk.ref_table == parent.name {
+                found.push((
+                    child,
+                    Relationship::ToMany(fk),
+                    fk.name.to_string(),
+                    "one-to-many",
+                ));
+            }
+        }
+        for junction in tables {
+            if junction.name == parent.name || junction.name == child.name {
+                continue;
+            }
+            for pfk in junction
+                .foreign_keys
+                .iter()
+                .filter(|f| f.ref_schema == schema && f.ref_table == parent.name)
+            {
+                for cfk in junction
+                    .foreign_keys
+                    .iter()
+                    .filter(|f| f.ref_schema == schema && f.ref_table == child.name)
+                {
+                    if std::ptr::eq(pfk, cfk) {
+                        continue;
+                    }
+                    found.push((
+                        child,
+                        Relationship::ManyToMany {
+                            junction,
+                            parent_fk: pfk,
+                            child_fk: cfk,
+                        },
+                        junction.name.to_string(),
+                        "many-to-many",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(hint) = &embed.hint {
+        found.retain(|(_, rel, name, _)| {
+            name == hint
+                || match rel {
+                    Relationship::ToOne(fk) | Relationship::ToMany(fk) => {
+                        fk.name == hint || fk.columns == [hint.as_str()]
+                    }
+                    Relationship::ManyToMany {
+                        junction,
+                        parent_fk,
+                        child_fk,
+                    } => junction.name == hint || parent_fk.name == hint || child_fk.name == hint,
+                }
+        });
+    }
+    match found.len() {
+        1 => {
+            let (child, rel, _, _) = found.remove(0);
+            Ok((child, rel))
+        }
+        0 => {
+            let mut err = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST200",
+                format!(
+                    "Could not find a relationship between '{}' and '{}' in the schema cache",
+                    parent.name, embed.relation
+                ),
+            );
+            if target.is_none() {
+                err = err.details(format!(
+                    "The spec declares no table '{}' in schema '{schema}'",
+                    embed.relation
+                ));
+                if let Some(c) = closest(&embed.relation, tables.iter().map(|t| t.name)) {
+                    err = err.hint(format!("Perhaps you meant '{c}'"));
+                }
+            } else {
+                let related: Vec<String> = relatives(tables, parent);
+                err = err.details(format!(
+                    "No foreign key links '{}' and '{}'{}",
+                    parent.name,
+                    embed.relation,
+                    embed
+                        .hint
+                        .as_ref()
+                        .map(|h| format!(" through '{h}'"))
+                        .unwrap_or_default()
+                ));
+                if !related.is_empty() {
+                    err = err.hint(format!(
+                        "'{}' can embed: {}",
+                        parent.name,
+                        related.join(", ")
+                    ));
+                }
+            }
+            Err(err)
+        }
+        _ => {
+            let details: Vec<Value> = found
+                .iter()
+                .map(|(child, _, name, card)| {
+                    serde_json::json!({
+                        "cardinality": card,
+                        "embedding": format!("{} with {}", parent.name, child.name),
+                        "relationship": name,
+                    })
+                })
+                .collect();
+            let options: Vec<String> = found
+                .iter()
+                .map(|(child, _, name, _)| format!("'{}!{name}'", child.name))
+                .collect();
+            Err(ApiError::new(
+                StatusCode::MULTIPLE_CHOICES,
+                "PGRST201",
+                format!(
+                    "Could not embed because more than one relationship was found for '{}' and '{}'",
+                    parent.name, embed.relation
+                ),
+            )
+            .details(Value::Array(details))
+            .hint(format!(
+                "Try changing '{}' to one of the following: {}. Find the desired relationship in the 'details' key.",
+                embed.relation,
+                options.join(", ")
+            )))
+        }
+    }
+}
+
+/// Tables a parent can embed, for hints.
+fn relatives(tables: &'static [Table], parent: &Table) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for fk in parent.foreign_keys {
+        if fk.ref_schema == parent.schema {
+            out.push(fk.ref_table.to_string());
+        }
+    }
+    for t in tables {
+        if t.foreign_keys
+            .iter()
+            .any(|fk| fk.ref_schema == parent.schema && fk.ref_table == parent.name)
+        {
+            out.push(t.name.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn find_table(catalog: &Catalog, schema: &str, name: &str) -> Result<&'static Table, ApiError> {
@@ -307,57 +782,77 @@ pub fn column(table: &'static Table, name: &str) -> Result<&'static Column, ApiE
     })
 }
 
-fn output(table: &'static Table, item: &SelectItem) -> Result<Vec<Output>, ApiError> {
-    match item {
-        SelectItem::Star => Ok(table
-            .columns
-            .iter()
-            .map(|c| Output {
-                column: c,
-                alias: None,
-                cast: None,
-            })
-            .collect()),
-        SelectItem::Column { name, alias, cast } => {
-            let column = column(table, name)?;
-            let cast = match cast {
-                None => None,
-                Some(c) => Some(
-                    CASTS
-                        .iter()
-                        .find(|(n, _)| n.eq_ignore_ascii_case(c))
-                        .map(|(_, sql)| *sql)
-                        .ok_or_else(|| {
-                            ApiError::new(
-                                StatusCode::BAD_REQUEST,
-                                "PGRST100",
-                                format!("cannot cast to `{c}`"),
-                            )
-                            .hint(format!(
-                                "Casts available: {}",
-                                CASTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                            ))
-                        })?,
-                ),
-            };
-            Ok(vec![Output {
-                column,
-                alias: alias.clone(),
-                cast,
-            }])
-        }
+fn output(
+    table: &'static Table,
+    name: &str,
+    path: &[JsonStep],
+    alias: &Option<String>,
+    cast: &Option<String>,
+) -> Result<Output, ApiError> {
+    let column = column(table, name)?;
+    if !path.is_empty() && column.kind != crate::meta::ColumnKind::Json {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST100",
+            format!(
+                "`{name}` is {}, not JSON, so it has no JSON path",
+                column.sql_type
+            ),
+        ));
     }
+    let cast = match cast {
+        None => None,
+        Some(c) => Some(
+            CASTS
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(c))
+                .map(|(_, sql)| *sql)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "PGRST100",
+                        format!("cannot cast to `{c}`"),
+                    )
+                    .hint(format!(
+                        "Casts available: {}",
+                        CASTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    ))
+                })?,
+        ),
+    };
+    // PostgREST names a JSON path output after its last key.
+    let key = alias
+        .clone()
+        .or_else(|| path.last().map(|s| s.key.clone()))
+        .unwrap_or_else(|| column.name.to_string());
+    Ok(Output {
+        column,
+        path: path.to_vec(),
+        key,
+        cast,
+    })
 }
 
 fn condition(table: &'static Table, c: &Condition) -> Result<Cond, ApiError> {
     Ok(match c {
         Condition::Filter(Filter {
             column: name,
+            path,
             negate,
             op,
             value,
         }) => {
             let column = column(table, name)?;
+            if !path.is_empty() && column.kind != crate::meta::ColumnKind::Json {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "PGRST100",
+                    format!(
+                        "`{name}` is {}, not JSON, so it has no JSON path",
+                        column.sql_type
+                    ),
+                ));
+            }
             if column.array && *op == Operator::In {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -380,6 +875,7 @@ fn condition(table: &'static Table, c: &Condition) -> Result<Cond, ApiError> {
             }
             Cond::Compare {
                 column,
+                path: path.clone(),
                 negate: *negate,
                 op: *op,
                 value: value.clone(),

@@ -6,8 +6,8 @@
 //! (its first element, for single-object responses). Writes that return nothing run as a
 //! bare statement and report rows affected.
 
-use super::plan::{Cond, Order, Output, Plan, PlanKind};
-use super::request::{IsValue, Operand, Operator};
+use super::plan::{Cond, EmbedPlan, Item, Node, Order, Plan, PlanKind, Relationship};
+use super::request::{IsValue, JsonStep, Operand, Operator};
 use crate::meta::{Column, Table};
 
 /// A value bound to a statement parameter.
@@ -19,7 +19,7 @@ pub enum Bind {
     TextArray(Vec<String>),
     /// A whole JSON document.
     Json(String),
-    /// A row count.
+    /// A row count or an array index.
     Int(i64),
 }
 
@@ -43,10 +43,6 @@ fn table_ident(t: &Table) -> String {
     format!("{}.{}", quote_ident(t.schema), quote_ident(t.name))
 }
 
-fn col_ref(t: &Table, c: &Column) -> String {
-    format!("{}.{}", table_ident(t), quote_ident(c.name))
-}
-
 struct Builder {
     binds: Vec<Bind>,
 }
@@ -56,48 +52,96 @@ impl Builder {
         self.binds.push(b);
         format!("${}", self.binds.len())
     }
+
+    /// `"alias"."column"` followed by its JSON path, each key a bound parameter.
+    fn field(&mut self, alias: &str, column: &Column, path: &[JsonStep]) -> String {
+        let mut expr = format!("{}.{}", quote_ident(alias), quote_ident(column.name));
+        for step in path {
+            let op = if step.as_text { "->>" } else { "->" };
+            let key = match step.key.parse::<i64>() {
+                Ok(i) => format!("{}::int", self.bind(Bind::Int(i))),
+                Err(_) => format!("{}::text", self.bind(Bind::Text(step.key.clone()))),
+            };
+            expr = format!("({expr} {op} {key})");
+        }
+        expr
+    }
 }
 
 /// Builds the statement for a plan.
 pub fn build(plan: &Plan) -> Statement {
     let mut b = Builder { binds: Vec::new() };
-    let t = plan.table;
+    let root = &plan.root;
+    let t = root.table;
     let tbl = table_ident(t);
-    let where_sql = where_clause(&mut b, t, &plan.filters);
-    let (source, summary) = match &plan.kind {
-        PlanKind::Read { .. } => {
-            let mut sql = format!(
-                "select {} from {tbl}{where_sql}",
-                select_list(t, &plan.select, Some(t))
-            );
-            sql.push_str(&order_clause(t, &plan.order));
-            if let Some(limit) = plan.limit {
-                let p = b.bind(Bind::Int(limit as i64));
-                sql.push_str(&format!(" limit {p}"));
-            }
-            if plan.offset > 0 {
-                let p = b.bind(Bind::Int(plan.offset as i64));
-                sql.push_str(&format!(" offset {p}"));
-            }
-            (sql, true)
-        }
-        PlanKind::Insert { columns, rows } => {
-            let p = b.bind(Bind::Json(rows.to_string()));
-            let sql = if columns.is_empty() {
+    let alias = quote_ident(&root.alias);
+    let is_read = matches!(plan.kind, PlanKind::Read { .. });
+    // Writes address the table under the same alias reads use, so filters read the same.
+    let where_sql = where_clause(&mut b, root);
+    let mutation = match &plan.kind {
+        PlanKind::Read { .. } => None,
+        PlanKind::Insert {
+            columns,
+            rows,
+            missing_default,
+            upsert,
+        } => {
+            let names = columns
+                .iter()
+                .map(|c| quote_ident(c.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut sql = if columns.is_empty() {
+                let p = b.bind(Bind::Json(rows.to_string()));
                 // Fewer expressions than columns: Postgres fills in every default.
-                format!("insert into {tbl} select from json_array_elements({p}::json)")
+                format!("insert into {tbl} as {alias} select from json_array_elements({p}::json)")
+            } else if *missing_default {
+                let p = b.bind(Bind::Json(rows.to_string()));
+                let exprs = columns
+                    .iter()
+                    .map(|c| match c.default_sql {
+                        Some(default) => {
+                            let key = b.bind(Bind::Text(c.name.to_string()));
+                            format!(
+                                "case when _e.j ? {key} then _p.{} else {default} end",
+                                quote_ident(c.name)
+                            )
+                        }
+                        None => format!("_p.{}", quote_ident(c.name)),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "insert into {tbl} as {alias} ({names}) select {exprs} from jsonb_array_elements({p}::jsonb) as _e(j) cross join lateral jsonb_populate_record(null::{tbl}, _e.j) as _p"
+                )
             } else {
-                let names = columns
+                let p = b.bind(Bind::Json(rows.to_string()));
+                format!(
+                    "insert into {tbl} as {alias} ({names}) select {names} from json_to_recordset({p}::json) as _body({})",
+                    record_definition(columns)
+                )
+            };
+            if let Some(u) = upsert {
+                let target = u
+                    .target
                     .iter()
                     .map(|c| quote_ident(c.name))
                     .collect::<Vec<_>>()
                     .join(", ");
-                format!(
-                    "insert into {tbl} ({names}) select {names} from json_to_recordset({p}::json) as _body({})",
-                    record_definition(columns)
-                )
-            };
-            (sql, plan.return_rows)
+                if u.merge && !columns.is_empty() {
+                    let sets = columns
+                        .iter()
+                        .map(|c| {
+                            format!("{} = excluded.{}", quote_ident(c.name), quote_ident(c.name))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    sql.push_str(&format!(" on conflict ({target}) do update set {sets}"));
+                } else {
+                    sql.push_str(&format!(" on conflict ({target}) do nothing"));
+                }
+            }
+            Some(sql)
         }
         PlanKind::Update { columns, values } => {
             let p = b.bind(Bind::Json(values.to_string()));
@@ -106,37 +150,42 @@ pub fn build(plan: &Plan) -> Statement {
                 .map(|c| format!("{} = _body.{}", quote_ident(c.name), quote_ident(c.name)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            (
-                format!(
-                    "update {tbl} set {sets} from json_to_record({p}::json) as _body({}){where_sql}",
-                    record_definition(columns)
-                ),
-                plan.return_rows,
-            )
+            Some(format!(
+                "update {tbl} as {alias} set {sets} from json_to_record({p}::json) as _body({}){where_sql}",
+                record_definition(columns)
+            ))
         }
-        PlanKind::Delete => (format!("delete from {tbl}{where_sql}"), plan.return_rows),
+        PlanKind::Delete => Some(format!("delete from {tbl} as {alias}{where_sql}")),
     };
-    let is_read = matches!(plan.kind, PlanKind::Read { .. });
-    if !summary {
+    if let Some(m) = &mutation
+        && !plan.return_rows
+    {
         return Statement {
-            sql: source,
+            sql: m.clone(),
             binds: b.binds,
             returns_summary: false,
         };
     }
-    let (cte, rows_from) = if is_read {
-        (String::new(), format!("({source}) _s"))
-    } else {
-        (
-            format!("with _src as ({source} returning {tbl}.*) "),
-            format!(
-                "(select {} from _src) _s",
-                select_list(t, &plan.select, None)
-            ),
-        )
+    let select = select_list(&mut b, root);
+    let joins = joins(&mut b, root);
+    let (cte, rows_from) = match &mutation {
+        None => {
+            let mut inner = format!("select {select} from {tbl} as {alias}{joins}{where_sql}");
+            inner.push_str(&order_clause(&mut b, root));
+            inner.push_str(&window(&mut b, root));
+            (String::new(), format!("({inner}) _s"))
+        }
+        Some(m) => (
+            format!("with _src as ({m} returning {alias}.*) "),
+            format!("(select {select} from _src as {alias}{joins}) _s"),
+        ),
     };
     let total = match (plan.count, is_read) {
-        (Some(_), true) => format!("(select count(*) from {tbl}{where_sql})"),
+        (Some(_), true) => {
+            let filter_joins = inner_joins_only(&mut b, root);
+            let count_where = where_clause(&mut b, root);
+            format!("(select count(*) from {tbl} as {alias}{filter_joins}{count_where})")
+        }
         _ => "null::bigint".to_string(),
     };
     let sql = format!(
@@ -158,42 +207,189 @@ fn record_definition(columns: &[&Column]) -> String {
         .join(", ")
 }
 
-/// The select list; `qualifier` names the relation when reading a table directly.
-fn select_list(t: &Table, outputs: &[Output], qualifier: Option<&Table>) -> String {
-    let reference = |c: &Column| match qualifier {
-        Some(q) => col_ref(q, c),
-        None => quote_ident(c.name),
-    };
-    if outputs.is_empty() {
-        return t
+/// The output list of a node: its columns, and for each embedding the body (or, for a
+/// spread, the embedded columns) from its lateral join.
+fn select_list(b: &mut Builder, node: &Node) -> String {
+    if node.items.is_empty() {
+        return node
+            .table
             .columns
             .iter()
-            .map(|c| format!("{} as {}", reference(c), quote_ident(c.name)))
+            .map(|c| {
+                format!(
+                    "{}.{} as {}",
+                    quote_ident(&node.alias),
+                    quote_ident(c.name),
+                    quote_ident(c.name)
+                )
+            })
             .collect::<Vec<_>>()
             .join(", ");
     }
-    outputs
-        .iter()
-        .map(|o| {
-            let mut expr = reference(o.column);
-            if let Some(cast) = o.cast {
-                expr = format!("{expr}::{cast}");
+    let mut parts = Vec::new();
+    for item in &node.items {
+        match item {
+            Item::Column(o) => {
+                let mut expr = b.field(&node.alias, o.column, &o.path);
+                if let Some(cast) = o.cast {
+                    expr = format!("{expr}::{cast}");
+                }
+                parts.push(format!("{expr} as {}", quote_ident(&o.key)));
             }
-            let name = o.alias.as_deref().unwrap_or(o.column.name);
-            format!("{expr} as {}", quote_ident(name))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+            Item::Embed(e) => {
+                let a = quote_ident(&e.node.alias);
+                if e.spread {
+                    for key in output_keys(&e.node) {
+                        parts.push(format!("{a}.{k} as {k}", k = quote_ident(&key)));
+                    }
+                } else if e.rel.is_to_one() {
+                    parts.push(format!("{a}.body as {}", quote_ident(&e.key)));
+                } else {
+                    parts.push(format!(
+                        "coalesce({a}.body, '[]') as {}",
+                        quote_ident(&e.key)
+                    ));
+                }
+            }
+        }
+    }
+    parts.join(", ")
 }
 
-fn order_clause(t: &Table, order: &[Order]) -> String {
-    if order.is_empty() {
+/// The keys a node's rows have, for spreading them into the parent.
+fn output_keys(node: &Node) -> Vec<String> {
+    if node.items.is_empty() {
+        return node
+            .table
+            .columns
+            .iter()
+            .map(|c| c.name.to_string())
+            .collect();
+    }
+    let mut keys = Vec::new();
+    for item in &node.items {
+        match item {
+            Item::Column(o) => keys.push(o.key.clone()),
+            Item::Embed(e) if e.spread => keys.extend(output_keys(&e.node)),
+            Item::Embed(e) => keys.push(e.key.clone()),
+        }
+    }
+    keys
+}
+
+/// The lateral joins of a node's embeddings.
+fn joins(b: &mut Builder, node: &Node) -> String {
+    let mut out = String::new();
+    for item in &node.items {
+        if let Item::Embed(e) = item {
+            out.push_str(&embed_join(b, node, e));
+        }
+    }
+    out
+}
+
+/// For the total of a read: only `!inner` embeddings change which parents count.
+fn inner_joins_only(b: &mut Builder, node: &Node) -> String {
+    let mut out = String::new();
+    for item in &node.items {
+        if let Item::Embed(e) = item
+            && e.inner
+        {
+            out.push_str(&embed_join(b, node, e));
+        }
+    }
+    out
+}
+
+fn embed_join(b: &mut Builder, parent: &Node, e: &EmbedPlan) -> String {
+    let child = &e.node;
+    let ca = quote_ident(&child.alias);
+    let link = link_condition(parent, e);
+    let select = select_list(b, child);
+    let joins = joins(b, child);
+    let mut conditions = vec![link];
+    for f in &child.filters {
+        conditions.push(cond_sql(b, &child.alias, f));
+    }
+    let mut inner = format!(
+        "select {select} from {} as {ca}{joins} where {}",
+        table_ident(child.table),
+        conditions.join(" and ")
+    );
+    inner.push_str(&order_clause(b, child));
+    inner.push_str(&window(b, child));
+    let join_kind = if e.inner { "inner" } else { "left" };
+    if e.spread {
+        format!(" {join_kind} join lateral ({inner}) as {ca} on true")
+    } else if e.rel.is_to_one() {
+        format!(
+            " {join_kind} join lateral (select row_to_json(_e) as body from ({inner}) _e) as {ca} on true"
+        )
+    } else {
+        let on = if e.inner {
+            format!("{ca}.body is not null")
+        } else {
+            "true".into()
+        };
+        format!(
+            " {join_kind} join lateral (select json_agg(_e) as body from ({inner}) _e) as {ca} on {on}"
+        )
+    }
+}
+
+/// How an embedded row is tied to its parent row.
+fn link_condition(parent: &Node, e: &EmbedPlan) -> String {
+    let pa = quote_ident(&parent.alias);
+    let ca = quote_ident(&e.node.alias);
+    let pairs = |left: &str, lcols: &[&str], right: &str, rcols: &[&str]| {
+        lcols
+            .iter()
+            .zip(rcols)
+            .map(|(l, r)| format!("{left}.{} = {right}.{}", quote_ident(l), quote_ident(r)))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    match e.rel {
+        Relationship::ToOne(fk) => pairs(&ca, fk.ref_columns, &pa, fk.columns),
+        Relationship::ToMany(fk) => pairs(&ca, fk.columns, &pa, fk.ref_columns),
+        Relationship::ManyToMany {
+            junction,
+            parent_fk,
+            child_fk,
+        } => {
+            let j = quote_ident(&format!("{}_j", e.node.alias));
+            format!(
+                "exists (select 1 from {} as {j} where {} and {})",
+                table_ident(junction),
+                pairs(&j, child_fk.columns, &ca, child_fk.ref_columns),
+                pairs(&j, parent_fk.columns, &pa, parent_fk.ref_columns)
+            )
+        }
+    }
+}
+
+fn window(b: &mut Builder, node: &Node) -> String {
+    let mut out = String::new();
+    if let Some(limit) = node.limit {
+        let p = b.bind(Bind::Int(limit as i64));
+        out.push_str(&format!(" limit {p}"));
+    }
+    if node.offset > 0 {
+        let p = b.bind(Bind::Int(node.offset as i64));
+        out.push_str(&format!(" offset {p}"));
+    }
+    out
+}
+
+fn order_clause(b: &mut Builder, node: &Node) -> String {
+    if node.order.is_empty() {
         return String::new();
     }
-    let terms: Vec<String> = order
+    let terms: Vec<String> = node
+        .order
         .iter()
-        .map(|o| {
-            let mut s = col_ref(t, o.column);
+        .map(|o: &Order| {
+            let mut s = b.field(&node.alias, o.column, &o.path);
             s.push_str(if o.descending { " desc" } else { " asc" });
             match o.nulls_first {
                 Some(true) => s.push_str(" nulls first"),
@@ -206,25 +402,25 @@ fn order_clause(t: &Table, order: &[Order]) -> String {
     format!(" order by {}", terms.join(", "))
 }
 
-fn where_clause(b: &mut Builder, t: &Table, filters: &[Cond]) -> String {
-    if filters.is_empty() {
+fn where_clause(b: &mut Builder, node: &Node) -> String {
+    if node.filters.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = filters.iter().map(|f| cond_sql(b, t, f)).collect();
+    let parts: Vec<String> = node
+        .filters
+        .iter()
+        .map(|f| cond_sql(b, &node.alias, f))
+        .collect();
     format!(" where {}", parts.join(" and "))
 }
 
-fn cond_sql(b: &mut Builder, t: &Table, cond: &Cond) -> String {
+fn cond_sql(b: &mut Builder, alias: &str, cond: &Cond) -> String {
     match cond {
         Cond::And(negate, items) | Cond::Or(negate, items) => {
-            let joiner = if matches!(cond, Cond::And(..)) {
-                " and "
-            } else {
-                " or "
-            };
+            let is_and = matches!(cond, Cond::And(..));
             let inner = if items.is_empty() {
                 // An empty and() is true and an empty or() is false, as in logic.
-                if matches!(cond, Cond::And(..)) {
+                if is_and {
                     "true".to_string()
                 } else {
                     "false".to_string()
@@ -232,9 +428,9 @@ fn cond_sql(b: &mut Builder, t: &Table, cond: &Cond) -> String {
             } else {
                 items
                     .iter()
-                    .map(|i| cond_sql(b, t, i))
+                    .map(|i| cond_sql(b, alias, i))
                     .collect::<Vec<_>>()
-                    .join(joiner)
+                    .join(if is_and { " and " } else { " or " })
             };
             if *negate {
                 format!("not ({inner})")
@@ -244,12 +440,18 @@ fn cond_sql(b: &mut Builder, t: &Table, cond: &Cond) -> String {
         }
         Cond::Compare {
             column,
+            path,
             negate,
             op,
             value,
         } => {
-            let col = col_ref(t, column);
-            let ty = column.sql_type;
+            let col = b.field(alias, column, path);
+            // A JSON path yields text (`->>`) or jsonb (`->`); the operand follows suit.
+            let ty = match path.last() {
+                None => column.sql_type,
+                Some(step) if step.as_text => "text",
+                Some(_) => "jsonb",
+            };
             let sql = match (op, value) {
                 (Operator::Is, Operand::Keyword(k)) => {
                     let kw = match k {
@@ -265,38 +467,35 @@ fn cond_sql(b: &mut Builder, t: &Table, cond: &Cond) -> String {
                     let p = b.bind(Bind::TextArray(items.clone()));
                     format!("{col} = any({p}::{ty}[])")
                 }
-                (_, Operand::Value(v)) => {
-                    let v = v.clone();
-                    match op {
-                        Operator::Like | Operator::Ilike => {
-                            let p = b.bind(Bind::Text(v.replace('*', "%")));
-                            let kw = if *op == Operator::Like {
-                                "like"
-                            } else {
-                                "ilike"
-                            };
-                            format!("{col}::text {kw} {p}")
-                        }
-                        Operator::Match | Operator::Imatch => {
-                            let p = b.bind(Bind::Text(v));
-                            let kw = if *op == Operator::Match { "~" } else { "~*" };
-                            format!("{col}::text {kw} {p}")
-                        }
-                        _ => {
-                            let p = b.bind(Bind::Text(v));
-                            let sym = match op {
-                                Operator::Eq => "=",
-                                Operator::Neq => "<>",
-                                Operator::Gt => ">",
-                                Operator::Gte => ">=",
-                                Operator::Lt => "<",
-                                Operator::Lte => "<=",
-                                _ => "is distinct from",
-                            };
-                            format!("{col} {sym} {p}::{ty}")
-                        }
+                (_, Operand::Value(v)) => match op {
+                    Operator::Like | Operator::Ilike => {
+                        let p = b.bind(Bind::Text(v.replace('*', "%")));
+                        let kw = if *op == Operator::Like {
+                            "like"
+                        } else {
+                            "ilike"
+                        };
+                        format!("{col}::text {kw} {p}")
                     }
-                }
+                    Operator::Match | Operator::Imatch => {
+                        let p = b.bind(Bind::Text(v.clone()));
+                        let kw = if *op == Operator::Match { "~" } else { "~*" };
+                        format!("{col}::text {kw} {p}")
+                    }
+                    _ => {
+                        let p = b.bind(Bind::Text(v.clone()));
+                        let sym = match op {
+                            Operator::Eq => "=",
+                            Operator::Neq => "<>",
+                            Operator::Gt => ">",
+                            Operator::Gte => ">=",
+                            Operator::Lt => "<",
+                            Operator::Lte => "<=",
+                            _ => "is distinct from",
+                        };
+                        format!("{col} {sym} {p}::{ty}")
+                    }
+                },
                 // The request stage only pairs lists with `in` and keywords with `is`.
                 _ => "false".to_string(),
             };

@@ -19,10 +19,13 @@ pub struct ApiRequest {
     pub profile: Option<String>,
     /// `select=`; empty means `*`.
     pub select: Vec<SelectItem>,
-    /// Filters, all of which must hold.
-    pub filters: Vec<Condition>,
-    /// `order=`.
-    pub order: Vec<OrderTerm>,
+    /// Filters, all of which must hold, each with the embedding path it applies to
+    /// (empty for the top-level table).
+    pub filters: Vec<(Vec<String>, Condition)>,
+    /// `order=` per embedding path.
+    pub order: Vec<(Vec<String>, Vec<OrderTerm>)>,
+    /// `limit=` / `offset=` of embedded resources (`rel.limit=`), per path.
+    pub embed_windows: Vec<(Vec<String>, Option<u64>, Option<u64>)>,
     /// `limit=`.
     pub limit: Option<u64>,
     /// `offset=`.
@@ -31,6 +34,8 @@ pub struct ApiRequest {
     pub range: Option<(u64, Option<u64>)>,
     /// `columns=` for inserts.
     pub columns: Option<Vec<String>>,
+    /// `on_conflict=` for upserts.
+    pub on_conflict: Option<Vec<String>>,
     /// `Prefer:` header.
     pub prefer: Prefer,
     /// What the client accepts.
@@ -49,6 +54,8 @@ pub enum Action {
     },
     /// POST.
     Insert,
+    /// PUT: upsert of one row addressed by its primary key.
+    Put,
     /// PATCH.
     Update,
     /// DELETE.
@@ -60,15 +67,45 @@ pub enum Action {
 pub enum SelectItem {
     /// `*`
     Star,
-    /// `alias:column::cast`
+    /// `alias:column->json->>path::cast`
     Column {
         /// Column name.
         name: String,
+        /// JSON path into the column.
+        path: Vec<JsonStep>,
         /// Output key.
         alias: Option<String>,
         /// Cast to this type.
         cast: Option<String>,
     },
+    /// `alias:relation!hint!inner(items)` or `...relation(items)`.
+    Embed(Embed),
+}
+
+/// An embedded resource in `select=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Embed {
+    /// Output key (defaults to the relation name).
+    pub alias: Option<String>,
+    /// Table name to embed.
+    pub relation: String,
+    /// Disambiguation: a foreign key name, a column, or a junction table.
+    pub hint: Option<String>,
+    /// `!inner` keeps only parents with a match.
+    pub inner: bool,
+    /// `...` lifts the embedded columns into the parent.
+    pub spread: bool,
+    /// What to select from the embedded table.
+    pub items: Vec<SelectItem>,
+}
+
+/// One step of a JSON path: `->key` (JSON) or `->>key` (text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonStep {
+    /// Object key, or array index when it parses as an integer.
+    pub key: String,
+    /// `->>`: the result is text.
+    pub as_text: bool,
 }
 
 /// A boolean tree of filters.
@@ -87,6 +124,8 @@ pub enum Condition {
 pub struct Filter {
     /// Column name.
     pub column: String,
+    /// JSON path into the column.
+    pub path: Vec<JsonStep>,
     /// `not.` prefix.
     pub negate: bool,
     /// Operator.
@@ -178,6 +217,8 @@ pub enum IsValue {
 pub struct OrderTerm {
     /// Column.
     pub column: String,
+    /// JSON path into the column.
+    pub path: Vec<JsonStep>,
     /// Descending.
     pub descending: bool,
     /// `nullsfirst` (Some(true)) or `nullslast` (Some(false)).
@@ -193,8 +234,25 @@ pub struct Prefer {
     pub count: Option<Count>,
     /// `tx=rollback`.
     pub rollback: bool,
+    /// `missing=default`: keys absent from a row take the column default, not null.
+    pub missing_default: bool,
+    /// `resolution=`: turns an insert into an upsert.
+    pub resolution: Option<Resolution>,
+    /// `handling=strict`: unknown or unusable preferences are errors.
+    pub strict: bool,
+    /// `max-affected=N` (with `handling=strict`).
+    pub max_affected: Option<u64>,
     /// Preferences that were honoured, echoed in `Preference-Applied`.
     pub applied: Vec<String>,
+}
+
+/// `Prefer: resolution=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// On conflict, update the existing row with the given columns.
+    MergeDuplicates,
+    /// On conflict, keep the existing row.
+    IgnoreDuplicates,
 }
 
 /// `Prefer: return=`.
@@ -246,6 +304,7 @@ pub fn parse(
         Method::GET => Action::Read { head: false },
         Method::HEAD => Action::Read { head: true },
         Method::POST => Action::Insert,
+        Method::PUT => Action::Put,
         Method::PATCH => Action::Update,
         Method::DELETE => Action::Delete,
         _ => {
@@ -263,10 +322,12 @@ pub fn parse(
         select: Vec::new(),
         filters: Vec::new(),
         order: Vec::new(),
+        embed_windows: Vec::new(),
         limit: None,
         offset: None,
         range: None,
         columns: None,
+        on_conflict: None,
         prefer: Prefer::default(),
         accept: Accept::Json,
         body: None,
@@ -281,49 +342,107 @@ pub fn parse(
     req.range = parse_range(header(headers, "range")?)?;
 
     for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        match key.as_ref() {
-            "select" => req.select = parse_select(&value)?,
-            "order" => req.order = parse_order(&value)?,
-            "limit" => req.limit = Some(parse_number("limit", &value)?),
-            "offset" => req.offset = Some(parse_number("offset", &value)?),
-            "columns" => {
-                req.columns = Some(
-                    value
-                        .split(',')
-                        .map(|c| c.trim().trim_matches('"').to_string())
-                        .filter(|c| !c.is_empty())
-                        .collect(),
-                )
+        if key == "select" {
+            req.select = parse_select(&value)?;
+            continue;
+        }
+        if key == "on_conflict" {
+            req.on_conflict = Some(
+                value
+                    .split(',')
+                    .map(|c| c.trim().trim_matches('"').to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect(),
+            );
+            continue;
+        }
+        if key == "columns" {
+            req.columns = Some(
+                value
+                    .split(',')
+                    .map(|c| c.trim().trim_matches('"').to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect(),
+            );
+            continue;
+        }
+        // `rel.sub.column=...` applies to an embedded resource; the last segment is the
+        // column or keyword, the ones before it the embedding path. JSON paths (`->`) can
+        // hold no dot in a column name, so splitting on dots is safe before the arrow.
+        let (head, arrow_tail) = match key.find("->") {
+            Some(i) => (&key[..i], &key[i..]),
+            None => (key.as_ref(), ""),
+        };
+        let mut segments: Vec<String> = head.split('.').map(str::to_string).collect();
+        let (not_prefix, last) = match segments.as_slice() {
+            [.., n, l] if n == "not" && (l == "or" || l == "and") => (true, l.clone()),
+            _ => (false, segments.last().cloned().unwrap_or_default()),
+        };
+        segments.pop();
+        if not_prefix {
+            segments.pop();
+        }
+        let path = segments;
+        let last_full = format!("{last}{arrow_tail}");
+        match last_full.as_str() {
+            "order" => req.order.push((path, parse_order(&value)?)),
+            "limit" | "offset" => {
+                let n = parse_number(&last_full, &value)?;
+                if path.is_empty() {
+                    if last_full == "limit" {
+                        req.limit = Some(n);
+                    } else {
+                        req.offset = Some(n);
+                    }
+                } else {
+                    let entry = match req.embed_windows.iter_mut().find(|(p, _, _)| *p == path) {
+                        Some(e) => e,
+                        None => {
+                            req.embed_windows.push((path.clone(), None, None));
+                            req.embed_windows.last_mut().expect("just pushed")
+                        }
+                    };
+                    if last_full == "limit" {
+                        entry.1 = Some(n);
+                    } else {
+                        entry.2 = Some(n);
+                    }
+                }
             }
-            "or" | "and" | "not.or" | "not.and" => {
-                let negate = key.starts_with("not.");
-                let is_or = key.ends_with("or");
+            "or" | "and" => {
+                let is_or = last_full == "or";
+                let shown = if not_prefix {
+                    format!("not.{last_full}")
+                } else {
+                    last_full.clone()
+                };
                 let inner = value
                     .strip_prefix('(')
                     .and_then(|v| v.strip_suffix(')'))
                     .ok_or_else(|| {
                         bad_request(
                             "PGRST100",
-                            format!(
-                                "`{key}` expects a list in parentheses, e.g. {key}=(a.eq.1,b.eq.2)"
-                            ),
+                            format!("`{shown}` expects a list in parentheses, e.g. {shown}=(a.eq.1,b.eq.2)"),
                         )
                     })?;
                 let items = parse_logic_items(inner)?;
-                req.filters.push(if is_or {
-                    Condition::Or(negate, items)
-                } else {
-                    Condition::And(negate, items)
-                });
+                req.filters.push((
+                    path,
+                    if is_or {
+                        Condition::Or(not_prefix, items)
+                    } else {
+                        Condition::And(not_prefix, items)
+                    },
+                ));
             }
             column => {
                 let filter = parse_filter(column, &value)?;
-                req.filters.push(Condition::Filter(filter));
+                req.filters.push((path, Condition::Filter(filter)));
             }
         }
     }
 
-    if matches!(action, Action::Insert | Action::Update) {
+    if matches!(action, Action::Insert | Action::Update | Action::Put) {
         req.body = Some(parse_body(headers, body)?);
     }
     Ok(req)
@@ -376,6 +495,7 @@ fn parse_accept(accept: Option<&str>) -> Result<Accept, ApiError> {
 
 fn parse_prefer(headers: &HeaderMap) -> Result<Prefer, ApiError> {
     let mut prefer = Prefer::default();
+    let mut unknown: Vec<String> = Vec::new();
     for value in headers.get_all("prefer") {
         let value = value
             .to_str()
@@ -412,13 +532,61 @@ fn parse_prefer(headers: &HeaderMap) -> Result<Prefer, ApiError> {
                     true
                 }
                 "tx=commit" => true,
-                // Unknown preferences are ignored, as RFC 7240 asks (handling=lenient).
-                _ => false,
+                "missing=default" => {
+                    prefer.missing_default = true;
+                    true
+                }
+                "resolution=merge-duplicates" => {
+                    prefer.resolution = Some(Resolution::MergeDuplicates);
+                    true
+                }
+                "resolution=ignore-duplicates" => {
+                    prefer.resolution = Some(Resolution::IgnoreDuplicates);
+                    true
+                }
+                "handling=strict" => {
+                    prefer.strict = true;
+                    true
+                }
+                "handling=lenient" => true,
+                "" => false,
+                other => match other.strip_prefix("max-affected=") {
+                    Some(n) => match n.trim().parse::<u64>() {
+                        Ok(n) => {
+                            prefer.max_affected = Some(n);
+                            true
+                        }
+                        Err(_) => {
+                            unknown.push(other.to_string());
+                            false
+                        }
+                    },
+                    // Unknown preferences are ignored, as RFC 7240 asks, unless the
+                    // client asked for strict handling.
+                    None => {
+                        unknown.push(other.to_string());
+                        false
+                    }
+                },
             };
             if applied && !prefer.applied.iter().any(|a| a == item) {
                 prefer.applied.push(item.to_string());
             }
         }
+    }
+    if prefer.strict && !unknown.is_empty() {
+        return Err(bad_request(
+            "PGRST122",
+            format!(
+                "Invalid preferences given with handling=strict: {}",
+                unknown.join(", ")
+            ),
+        ));
+    }
+    // max-affected only takes effect under strict handling, as in PostgREST.
+    if !prefer.strict && prefer.max_affected.is_some() {
+        prefer.max_affected = None;
+        prefer.applied.retain(|a| !a.starts_with("max-affected="));
     }
     Ok(prefer)
 }
@@ -489,37 +657,134 @@ pub fn parse_select(value: &str) -> Result<Vec<SelectItem>, ApiError> {
         if raw.is_empty() {
             continue;
         }
-        if raw == "*" {
-            items.push(SelectItem::Star);
-            continue;
-        }
-        if raw.contains('(') {
-            return Err(bad_request(
-                "PGRST100",
-                format!("Embedding `{raw}` in select is not supported on this endpoint yet"),
-            ));
-        }
-        let (alias, rest) = match raw.split_once(':') {
-            Some((a, r)) if !r.starts_with(':') => (Some(a.trim().to_string()), r),
-            _ => (None, raw),
-        };
-        let (name, cast) = match rest.split_once("::") {
-            Some((n, c)) => (n.trim(), Some(c.trim().to_string())),
-            None => (rest.trim(), None),
-        };
-        if name.is_empty() {
-            return Err(bad_request(
-                "PGRST100",
-                format!("`{raw}` in select names no column"),
-            ));
-        }
-        items.push(SelectItem::Column {
-            name: unquote(name),
-            alias,
-            cast,
-        });
+        items.push(parse_select_item(raw)?);
     }
     Ok(items)
+}
+
+fn parse_select_item(raw: &str) -> Result<SelectItem, ApiError> {
+    if raw == "*" {
+        return Ok(SelectItem::Star);
+    }
+    if let Some(open) = raw.find('(') {
+        let inner = raw[open + 1..].strip_suffix(')').ok_or_else(|| {
+            bad_request(
+                "PGRST100",
+                format!("`{raw}` in select has unbalanced parentheses"),
+            )
+        })?;
+        let mut head = raw[..open].trim();
+        let spread = match head.strip_prefix("...") {
+            Some(h) => {
+                head = h;
+                true
+            }
+            None => false,
+        };
+        let (alias, head) = split_alias(head);
+        let mut parts = head.split('!');
+        let relation = unquote(parts.next().unwrap_or_default().trim());
+        let mut hint = None;
+        let mut inner_join = false;
+        for p in parts {
+            match p.trim() {
+                "inner" => inner_join = true,
+                "left" => inner_join = false,
+                h => hint = Some(h.to_string()),
+            }
+        }
+        if relation.is_empty() {
+            return Err(bad_request(
+                "PGRST100",
+                format!("`{raw}` in select names no relation"),
+            ));
+        }
+        if spread && alias.is_some() {
+            return Err(bad_request(
+                "PGRST100",
+                format!("`{raw}`: a spread embedding takes no alias; alias its columns instead"),
+            ));
+        }
+        return Ok(SelectItem::Embed(Embed {
+            alias,
+            relation,
+            hint,
+            inner: inner_join,
+            spread,
+            items: parse_select(inner)?,
+        }));
+    }
+    let (alias, rest) = split_alias(raw);
+    let (field, cast) = match rest.split_once("::") {
+        Some((n, c)) => (n.trim(), Some(c.trim().to_string())),
+        None => (rest.trim(), None),
+    };
+    let (name, path) = parse_field(field)?;
+    if name.is_empty() {
+        return Err(bad_request(
+            "PGRST100",
+            format!("`{raw}` in select names no column"),
+        ));
+    }
+    Ok(SelectItem::Column {
+        name,
+        path,
+        alias,
+        cast,
+    })
+}
+
+/// Splits `alias:rest`, leaving `::casts` alone.
+fn split_alias(s: &str) -> (Option<String>, &str) {
+    let bytes = s.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b':' => {
+                let next_colon = bytes.get(i + 1) == Some(&b':');
+                let prev_colon = i > 0 && bytes[i - 1] == b':';
+                if !next_colon && !prev_colon {
+                    return (Some(s[..i].trim().to_string()), &s[i + 1..]);
+                }
+                return (None, s);
+            }
+            b'-' | b'(' | b'!' => return (None, s),
+            _ => {}
+        }
+    }
+    (None, s)
+}
+
+/// `column->a->>b` into the column and its JSON path.
+fn parse_field(field: &str) -> Result<(String, Vec<JsonStep>), ApiError> {
+    let Some(first) = field.find("->") else {
+        return Ok((unquote(field.trim()), Vec::new()));
+    };
+    let name = unquote(field[..first].trim());
+    let mut path = Vec::new();
+    let mut rest = &field[first..];
+    while !rest.is_empty() {
+        let (as_text, after) = if let Some(r) = rest.strip_prefix("->>") {
+            (true, r)
+        } else if let Some(r) = rest.strip_prefix("->") {
+            (false, r)
+        } else {
+            return Err(bad_request(
+                "PGRST100",
+                format!("`{field}` is not a valid JSON path"),
+            ));
+        };
+        let end = after.find("->").unwrap_or(after.len());
+        let key = unquote(after[..end].trim());
+        if key.is_empty() {
+            return Err(bad_request(
+                "PGRST100",
+                format!("`{field}` has an empty JSON path step"),
+            ));
+        }
+        path.push(JsonStep { key, as_text });
+        rest = &after[end..];
+    }
+    Ok((name, path))
 }
 
 fn parse_order(value: &str) -> Result<Vec<OrderTerm>, ApiError> {
@@ -530,9 +795,10 @@ fn parse_order(value: &str) -> Result<Vec<OrderTerm>, ApiError> {
             continue;
         }
         let mut parts = raw.split('.');
-        let column = unquote(parts.next().unwrap_or_default());
+        let (column, path) = parse_field(parts.next().unwrap_or_default())?;
         let mut term = OrderTerm {
             column,
+            path,
             descending: false,
             nulls_first: None,
         };
@@ -608,8 +874,10 @@ fn parse_filter(column: &str, expr: &str) -> Result<Filter, ApiError> {
         }),
         _ => Operand::Value(value.to_string()),
     };
+    let (column, path) = parse_field(column)?;
     Ok(Filter {
-        column: unquote(column.trim()),
+        column,
+        path,
         negate,
         op,
         value,
@@ -717,63 +985,127 @@ fn unquote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use expect_test::{Expect, expect};
 
-    fn get(query: &str) -> Result<ApiRequest, ApiError> {
-        parse(&Method::GET, "agents", Some(query), &HeaderMap::new(), b"")
-    }
-
-    fn filter(query: &str) -> String {
-        match get(query) {
-            Ok(r) => format!("{:?}", r.filters),
-            Err(e) => format!("error {}: {}", e.code, e.message),
-        }
+    fn check(query: &str, expect: Expect) {
+        let out = match parse(&Method::GET, "agents", Some(query), &HeaderMap::new(), b"") {
+            Ok(r) => format!(
+                "select: {:?}\nfilters: {:?}\norder: {:?}\nwindows: {:?}",
+                r.select, r.filters, r.order, r.embed_windows
+            ),
+            Err(e) => format!("error {} {}: {}", e.status.as_u16(), e.code, e.message),
+        };
+        expect.assert_eq(&out);
     }
 
     #[test]
     fn filters() {
-        assert_eq!(
-            filter("name=eq.a.b"),
-            r#"[Filter(Filter { column: "name", negate: false, op: Eq, value: Value("a.b") })]"#
+        check(
+            "name=eq.a.b",
+            expect![[r#"
+            select: []
+            filters: [([], Filter(Filter { column: "name", path: [], negate: false, op: Eq, value: Value("a.b") }))]
+            order: []
+            windows: []"#]],
         );
-        assert_eq!(
-            filter("id=not.in.(1,\"2,3\",4)"),
-            r#"[Filter(Filter { column: "id", negate: true, op: In, value: List(["1", "2,3", "4"]) })]"#
+        check(
+            "id=not.in.(1,\"2,3\",4)",
+            expect![[r#"
+            select: []
+            filters: [([], Filter(Filter { column: "id", path: [], negate: true, op: In, value: List(["1", "2,3", "4"]) }))]
+            order: []
+            windows: []"#]],
         );
-        assert_eq!(
-            filter("status=is.null"),
-            r#"[Filter(Filter { column: "status", negate: false, op: Is, value: Keyword(Null) })]"#
+        check(
+            "status=is.null",
+            expect![[r#"
+            select: []
+            filters: [([], Filter(Filter { column: "status", path: [], negate: false, op: Is, value: Keyword(Null) }))]
+            order: []
+            windows: []"#]],
         );
-        assert_eq!(
-            filter("or=(a.eq.1,and(b.gt.2,c.is.true))"),
-            r#"[Or(false, [Filter(Filter { column: "a", negate: false, op: Eq, value: Value("1") }), And(false, [Filter(Filter { column: "b", negate: false, op: Gt, value: Value("2") }), Filter(Filter { column: "c", negate: false, op: Is, value: Keyword(True) })])])]"#
+        check(
+            "or=(a.eq.1,and(b.gt.2,c.is.true))",
+            expect![[r#"
+            select: []
+            filters: [([], Or(false, [Filter(Filter { column: "a", path: [], negate: false, op: Eq, value: Value("1") }), And(false, [Filter(Filter { column: "b", path: [], negate: false, op: Gt, value: Value("2") }), Filter(Filter { column: "c", path: [], negate: false, op: Is, value: Keyword(True) })])]))]
+            order: []
+            windows: []"#]],
         );
-        assert_eq!(
-            filter("name=equals.x"),
-            "error PGRST100: `equals` in `name=equals.x` is not a known operator"
+        check(
+            "settings->>model=eq.x&tools.name=like.*a*&tools.not.or=(a.eq.1)",
+            expect![[r#"
+            select: []
+            filters: [([], Filter(Filter { column: "settings", path: [JsonStep { key: "model", as_text: true }], negate: false, op: Eq, value: Value("x") })), (["tools"], Filter(Filter { column: "name", path: [], negate: false, op: Like, value: Value("*a*") })), (["tools"], Or(true, [Filter(Filter { column: "a", path: [], negate: false, op: Eq, value: Value("1") })]))]
+            order: []
+            windows: []"#]],
         );
-        assert_eq!(
-            filter("id=in.1,2"),
-            "error PGRST100: `in` expects a list in parentheses, e.g. id=in.(a,b)"
+        check(
+            "name=equals.x",
+            expect![[r#"error 400 PGRST100: `equals` in `name=equals.x` is not a known operator"#]],
         );
-        assert_eq!(
-            filter("or=(a.eq.1"),
-            "error PGRST100: `or` expects a list in parentheses, e.g. or=(a.eq.1,b.eq.2)"
+        check(
+            "id=in.1,2",
+            expect![[
+                r#"error 400 PGRST100: `in` expects a list in parentheses, e.g. id=in.(a,b)"#
+            ]],
+        );
+        check(
+            "or=(a.eq.1",
+            expect![[
+                r#"error 400 PGRST100: `or` expects a list in parentheses, e.g. or=(a.eq.1,b.eq.2)"#
+            ]],
+        );
+        check(
+            "limit=x",
+            expect!["error 400 PGRST100: `limit` must be a non-negative integer, got `x`"],
         );
     }
 
     #[test]
     fn select_and_order() {
-        let r = get("select=id,title:name,settings::text&order=created_at.desc.nullslast,name")
-            .unwrap();
-        assert_eq!(
-            format!("{:?}", r.select),
-            r#"[Column { name: "id", alias: None, cast: None }, Column { name: "name", alias: Some("title"), cast: None }, Column { name: "settings", alias: None, cast: Some("text") }]"#
+        check(
+            "select=id,title:name,settings::text&order=created_at.desc.nullslast,name",
+            expect![[r#"
+            select: [Column { name: "id", path: [], alias: None, cast: None }, Column { name: "name", path: [], alias: Some("title"), cast: None }, Column { name: "settings", path: [], alias: None, cast: Some("text") }]
+            filters: []
+            order: [([], [OrderTerm { column: "created_at", path: [], descending: true, nulls_first: Some(false) }, OrderTerm { column: "name", path: [], descending: false, nulls_first: None }])]
+            windows: []"#]],
         );
-        assert_eq!(
-            format!("{:?}", r.order),
-            r#"[OrderTerm { column: "created_at", descending: true, nulls_first: Some(false) }, OrderTerm { column: "name", descending: false, nulls_first: None }]"#
+        check(
+            "select=*,tool:tools!agent_tools_tool_id_fkey!inner(id,name),...agents(owner:user_id)",
+            expect![[r#"
+            select: [Star, Embed(Embed { alias: Some("tool"), relation: "tools", hint: Some("agent_tools_tool_id_fkey"), inner: true, spread: false, items: [Column { name: "id", path: [], alias: None, cast: None }, Column { name: "name", path: [], alias: None, cast: None }] }), Embed(Embed { alias: None, relation: "agents", hint: None, inner: false, spread: true, items: [Column { name: "user_id", path: [], alias: Some("owner"), cast: None }] })]
+            filters: []
+            order: []
+            windows: []"#]],
         );
-        assert_eq!(get("limit=x").unwrap_err().code, "PGRST100");
+        check(
+            "select=temp:settings->temperature,settings->>model,settings->stop->0",
+            expect![[r#"
+            select: [Column { name: "settings", path: [JsonStep { key: "temperature", as_text: false }], alias: Some("temp"), cast: None }, Column { name: "settings", path: [JsonStep { key: "model", as_text: true }], alias: None, cast: None }, Column { name: "settings", path: [JsonStep { key: "stop", as_text: false }, JsonStep { key: "0", as_text: false }], alias: None, cast: None }]
+            filters: []
+            order: []
+            windows: []"#]],
+        );
+        check(
+            "select=*,agent_tools(*)&agent_tools.order=created_at.desc&agent_tools.limit=2&agent_tools.offset=1",
+            expect![[r#"
+            select: [Star, Embed(Embed { alias: None, relation: "agent_tools", hint: None, inner: false, spread: false, items: [Star] })]
+            filters: []
+            order: [(["agent_tools"], [OrderTerm { column: "created_at", path: [], descending: true, nulls_first: None }])]
+            windows: [(["agent_tools"], Some(2), Some(1))]"#]],
+        );
+        check(
+            "select=name,agent_tools(id",
+            expect![
+                "error 400 PGRST100: unbalanced parentheses or quotes in `name,agent_tools(id`"
+            ],
+        );
+        check(
+            "select=settings->",
+            expect!["error 400 PGRST100: `settings->` has an empty JSON path step"],
+        );
     }
 
     #[test]

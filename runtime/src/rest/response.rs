@@ -27,8 +27,8 @@ pub fn check_single(plan: &Plan, outcome: &Outcome) -> Result<(), ApiError> {
 /// Checks the requested range starts inside the result (416 otherwise).
 pub fn check_range(plan: &Plan, outcome: &Outcome) -> Result<(), ApiError> {
     if let Some(total) = outcome.total
-        && plan.offset > 0
-        && plan.offset as i64 >= total
+        && plan.root.offset > 0
+        && plan.root.offset as i64 >= total
     {
         return Err(ApiError::new(
             StatusCode::RANGE_NOT_SATISFIABLE,
@@ -37,17 +37,52 @@ pub fn check_range(plan: &Plan, outcome: &Outcome) -> Result<(), ApiError> {
         )
         .details(format!(
             "An offset of {} was requested, but there are only {total} rows.",
-            plan.offset
+            plan.root.offset
         )));
     }
     Ok(())
+}
+
+/// Refuses a write that touched more rows than `max-affected` allows (PGRST124).
+pub fn check_max_affected(plan: &Plan, outcome: &Outcome) -> Result<(), ApiError> {
+    if let Some(max) = plan.max_affected
+        && matches!(plan.kind, PlanKind::Update { .. } | PlanKind::Delete)
+        && outcome.page_total as u64 > max
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST124",
+            "Query result exceeds max-affected preference constraint",
+        )
+        .details(format!("The query affects {} rows", outcome.page_total)));
+    }
+    Ok(())
+}
+
+/// `Location` of a single inserted row: its primary key as `eq` filters.
+fn location(plan: &Plan, outcome: &Outcome) -> Option<String> {
+    let table = plan.table();
+    if outcome.page_total != 1 || table.primary_key.is_empty() {
+        return None;
+    }
+    let row: serde_json::Value = serde_json::from_str(outcome.first.as_deref()?).ok()?;
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for key in table.primary_key {
+        let value = match row.get(*key)? {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => return None,
+            other => other.to_string(),
+        };
+        query.append_pair(key, &format!("eq.{value}"));
+    }
+    Some(format!("/{}?{}", table.name, query.finish()))
 }
 
 /// Builds the response.
 pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
     let n = outcome.page_total;
     let range = if n > 0 && matches!(plan.kind, PlanKind::Read { .. }) {
-        format!("{}-{}", plan.offset, plan.offset as i64 + n - 1)
+        format!("{}-{}", plan.root.offset, plan.root.offset as i64 + n - 1)
     } else if n > 0 && plan.return_rows {
         format!("0-{}", n - 1)
     } else {
@@ -55,11 +90,12 @@ pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
     };
     let total = outcome.total.map_or("*".to_string(), |t| t.to_string());
     let content_range = format!("{range}/{total}");
+    let mut extra: Vec<(&str, String)> = Vec::new();
     let (status, body) = match &plan.kind {
         PlanKind::Read { head } => {
             let partial = outcome
                 .total
-                .is_some_and(|t| n < t && (plan.limit.is_some() || plan.offset > 0));
+                .is_some_and(|t| n < t && (plan.root.limit.is_some() || plan.root.offset > 0));
             let status = if partial {
                 StatusCode::PARTIAL_CONTENT
             } else {
@@ -72,9 +108,19 @@ pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
             };
             (status, body)
         }
-        PlanKind::Insert { .. } => (StatusCode::CREATED, pick_body(plan, outcome)),
+        PlanKind::Insert { .. } => {
+            if let Some(loc) = location(plan, &outcome) {
+                extra.push(("location", loc));
+            }
+            let status = match (plan.put, plan.return_rows && !plan.headers_only) {
+                (false, _) => StatusCode::CREATED,
+                (true, true) => StatusCode::OK,
+                (true, false) => StatusCode::NO_CONTENT,
+            };
+            (status, pick_body(plan, outcome))
+        }
         PlanKind::Update { .. } | PlanKind::Delete => {
-            if plan.return_rows {
+            if plan.return_rows && !plan.headers_only {
                 (StatusCode::OK, pick_body(plan, outcome))
             } else {
                 (StatusCode::NO_CONTENT, None)
@@ -93,6 +139,11 @@ pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
         };
         builder = builder.header(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     }
+    for (name, value) in extra {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            builder = builder.header(name, v);
+        }
+    }
     if !applied.is_empty()
         && let Ok(v) = HeaderValue::from_str(&applied.join(", "))
     {
@@ -104,7 +155,7 @@ pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
 }
 
 fn pick_body(plan: &Plan, outcome: Outcome) -> Option<String> {
-    if !plan.return_rows {
+    if !plan.return_rows || plan.headers_only {
         return None;
     }
     if plan.single {

@@ -2,6 +2,7 @@
 
 mod embed;
 mod harness;
+mod operators;
 mod prefer;
 mod rest;
 mod rls;

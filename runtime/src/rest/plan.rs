@@ -6,7 +6,7 @@
 //! naming the closest existing name.
 
 use super::request::{
-    Accept, Action, ApiRequest, Condition, Count, Embed, Filter, IsValue, JsonStep, Operand,
+    Accept, Action, ApiRequest, Condition, Count, Embed, Filter, IsValue, JsonStep, OpArg, Operand,
     Operator, Resolution, Return, SelectItem,
 };
 use crate::error::ApiError;
@@ -175,6 +175,8 @@ pub enum Cond {
         negate: bool,
         /// Operator.
         op: Operator,
+        /// Quantifier or text-search language.
+        arg: Option<OpArg>,
         /// Operand.
         value: Operand,
     },
@@ -427,6 +429,7 @@ fn check_put(table: &'static Table, root: &Node, row: &Value) -> Result<(), ApiE
             path,
             negate: false,
             op: Operator::Eq,
+            arg: None,
             value: Operand::Value(v),
         } = f
         else {
@@ -840,6 +843,7 @@ fn condition(table: &'static Table, c: &Condition) -> Result<Cond, ApiError> {
             path,
             negate,
             op,
+            arg,
             value,
         }) => {
             let column = column(table, name)?;
@@ -878,6 +882,7 @@ fn condition(table: &'static Table, c: &Condition) -> Result<Cond, ApiError> {
                 path: path.clone(),
                 negate: *negate,
                 op: *op,
+                arg: arg.clone(),
                 value: value.clone(),
             }
         }

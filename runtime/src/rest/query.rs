@@ -7,7 +7,7 @@
 //! bare statement and report rows affected.
 
 use super::plan::{Cond, EmbedPlan, Item, Node, Order, Plan, PlanKind, Relationship};
-use super::request::{IsValue, JsonStep, Operand, Operator};
+use super::request::{IsValue, JsonStep, OpArg, Operand, Operator};
 use crate::meta::{Column, Table};
 
 /// A value bound to a statement parameter.
@@ -48,9 +48,18 @@ struct Builder {
 }
 
 impl Builder {
+    /// Adds a bind and returns its placeholder, typed after the bind. The type in the SQL
+    /// text matters: prepared statements are cached per SQL text, so one text must never
+    /// be used with two bind types.
     fn bind(&mut self, b: Bind) -> String {
+        let ty = match &b {
+            Bind::Text(_) => "text",
+            Bind::TextArray(_) => "text[]",
+            Bind::Json(_) => "json",
+            Bind::Int(_) => "int8",
+        };
         self.binds.push(b);
-        format!("${}", self.binds.len())
+        format!("(${}::{ty})", self.binds.len())
     }
 
     /// `"alias"."column"` followed by its JSON path, each key a bound parameter.
@@ -443,6 +452,7 @@ fn cond_sql(b: &mut Builder, alias: &str, cond: &Cond) -> String {
             path,
             negate,
             op,
+            arg,
             value,
         } => {
             let col = b.field(alias, column, path);
@@ -467,39 +477,88 @@ fn cond_sql(b: &mut Builder, alias: &str, cond: &Cond) -> String {
                     let p = b.bind(Bind::TextArray(items.clone()));
                     format!("{col} = any({p}::{ty}[])")
                 }
-                (_, Operand::Value(v)) => match op {
-                    Operator::Like | Operator::Ilike => {
-                        let p = b.bind(Bind::Text(v.replace('*', "%")));
-                        let kw = if *op == Operator::Like {
-                            "like"
-                        } else {
-                            "ilike"
-                        };
-                        format!("{col}::text {kw} {p}")
-                    }
-                    Operator::Match | Operator::Imatch => {
-                        let p = b.bind(Bind::Text(v.clone()));
-                        let kw = if *op == Operator::Match { "~" } else { "~*" };
-                        format!("{col}::text {kw} {p}")
-                    }
-                    _ => {
-                        let p = b.bind(Bind::Text(v.clone()));
-                        let sym = match op {
-                            Operator::Eq => "=",
-                            Operator::Neq => "<>",
-                            Operator::Gt => ">",
-                            Operator::Gte => ">=",
-                            Operator::Lt => "<",
-                            Operator::Lte => "<=",
-                            _ => "is distinct from",
-                        };
-                        format!("{col} {sym} {p}::{ty}")
-                    }
-                },
+                (_, Operand::Value(v)) => value_condition(b, &col, ty, *op, arg.as_ref(), v),
                 // The request stage only pairs lists with `in` and keywords with `is`.
                 _ => "false".to_string(),
             };
             if *negate { format!("not ({sql})") } else { sql }
+        }
+    }
+}
+
+/// A comparison with a single operand (or an `any`/`all` list of them).
+fn value_condition(
+    b: &mut Builder,
+    col: &str,
+    ty: &str,
+    op: Operator,
+    arg: Option<&OpArg>,
+    v: &str,
+) -> String {
+    let quantifier = match arg {
+        Some(OpArg::Any) => Some("any"),
+        Some(OpArg::All) => Some("all"),
+        _ => None,
+    };
+    // The right-hand side: one value cast to the column type, or an array of them.
+    let rhs = |b: &mut Builder, value: String, elem_ty: &str| match quantifier {
+        Some(q) => format!("{q}({}::{elem_ty}[])", b.bind(Bind::Text(value))),
+        None => format!("{}::{elem_ty}", b.bind(Bind::Text(value))),
+    };
+    match op {
+        Operator::Like | Operator::Ilike => {
+            let kw = if op == Operator::Like {
+                "like"
+            } else {
+                "ilike"
+            };
+            let r = rhs(b, v.replace('*', "%"), "text");
+            format!("{col}::text {kw} {r}")
+        }
+        Operator::Match | Operator::Imatch => {
+            let kw = if op == Operator::Match { "~" } else { "~*" };
+            let r = rhs(b, v.to_string(), "text");
+            format!("{col}::text {kw} {r}")
+        }
+        Operator::Fts | Operator::Plfts | Operator::Phfts | Operator::Wfts => {
+            let func = match op {
+                Operator::Fts => "to_tsquery",
+                Operator::Plfts => "plainto_tsquery",
+                Operator::Phfts => "phraseto_tsquery",
+                _ => "websearch_to_tsquery",
+            };
+            let query = b.bind(Bind::Text(v.to_string()));
+            match arg {
+                Some(OpArg::Language(lang)) => {
+                    let l = b.bind(Bind::Text(lang.clone()));
+                    format!(
+                        "to_tsvector({l}::regconfig, {col}::text) @@ {func}({l}::regconfig, {query})"
+                    )
+                }
+                _ => format!("to_tsvector({col}::text) @@ {func}({query})"),
+            }
+        }
+        _ => {
+            let sym = match op {
+                Operator::Eq => "=",
+                Operator::Neq => "<>",
+                Operator::Gt => ">",
+                Operator::Gte => ">=",
+                Operator::Lt => "<",
+                Operator::Lte => "<=",
+                Operator::Cs => "@>",
+                Operator::Cd => "<@",
+                Operator::Ov => "&&",
+                Operator::Sl => "<<",
+                Operator::Sr => ">>",
+                Operator::Nxr => "&<",
+                Operator::Nxl => "&>",
+                Operator::Adj => "-|-",
+                _ => "is distinct from",
+            };
+            // Array columns compare with an array literal; `ov` on an array takes a list.
+            let r = rhs(b, v.to_string(), ty);
+            format!("{col} {sym} {r}")
         }
     }
 }

@@ -130,6 +130,8 @@ pub struct Filter {
     pub negate: bool,
     /// Operator.
     pub op: Operator,
+    /// `any` / `all` quantifier, or the text-search language, from `op(arg)`.
+    pub arg: Option<OpArg>,
     /// The operand.
     pub value: Operand,
 }
@@ -163,6 +165,30 @@ pub enum Operator {
     Is,
     /// IS DISTINCT FROM
     IsDistinct,
+    /// Full-text search with to_tsquery
+    Fts,
+    /// Full-text search with plainto_tsquery
+    Plfts,
+    /// Full-text search with phraseto_tsquery
+    Phfts,
+    /// Full-text search with websearch_to_tsquery
+    Wfts,
+    /// @> (contains)
+    Cs,
+    /// <@ (contained in)
+    Cd,
+    /// && (overlaps)
+    Ov,
+    /// << (strictly left of)
+    Sl,
+    /// >> (strictly right of)
+    Sr,
+    /// &< (does not extend to the right of)
+    Nxr,
+    /// &> (does not extend to the left of)
+    Nxl,
+    /// -|- (adjacent to)
+    Adj,
 }
 
 impl Operator {
@@ -181,9 +207,32 @@ impl Operator {
             "in" => Operator::In,
             "is" => Operator::Is,
             "isdistinct" => Operator::IsDistinct,
+            "fts" => Operator::Fts,
+            "plfts" => Operator::Plfts,
+            "phfts" => Operator::Phfts,
+            "wfts" => Operator::Wfts,
+            "cs" => Operator::Cs,
+            "cd" => Operator::Cd,
+            "ov" => Operator::Ov,
+            "sl" => Operator::Sl,
+            "sr" => Operator::Sr,
+            "nxr" => Operator::Nxr,
+            "nxl" => Operator::Nxl,
+            "adj" => Operator::Adj,
             _ => return None,
         })
     }
+}
+
+/// The parenthesized argument of an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpArg {
+    /// `eq(any).{a,b}`: true when any element matches.
+    Any,
+    /// `like(all).{a*,*b}`: true when every element matches.
+    All,
+    /// `fts(english).word`: a text-search configuration.
+    Language(String),
 }
 
 /// The right-hand side of a filter.
@@ -829,15 +878,67 @@ fn parse_filter(column: &str, expr: &str) -> Result<Filter, ApiError> {
         Some(r) => (true, r),
         None => (false, expr),
     };
-    let (op_text, value) = rest.split_once('.').unwrap_or((rest, ""));
-    // Full-text operators take an optional language: `fts(english).word`.
+    let (op_full, value) = rest.split_once('.').unwrap_or((rest, ""));
+    // `fts(english).word`, `eq(any).{a,b}`: the operator may carry an argument.
+    let (op_text, arg) = match op_full.split_once('(') {
+        Some((name, a)) => (name, Some(a.strip_suffix(')').unwrap_or(a))),
+        None => (op_full, None),
+    };
     let op = Operator::parse(op_text).ok_or_else(|| {
         bad_request(
             "PGRST100",
             format!("`{op_text}` in `{column}={expr}` is not a known operator"),
         )
-        .hint("Filters look like column=eq.value; operators: eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, in, is, isdistinct")
+        .hint("Filters look like column=eq.value; operators: eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, in, is, isdistinct, fts, plfts, phfts, wfts, cs, cd, ov, sl, sr, nxr, nxl, adj")
     })?;
+    let arg = match (op, arg) {
+        (_, None) => None,
+        (Operator::Fts | Operator::Plfts | Operator::Phfts | Operator::Wfts, Some(lang)) => {
+            if lang.is_empty() || !lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(bad_request(
+                    "PGRST100",
+                    format!("`{lang}` is not a text search configuration name"),
+                ));
+            }
+            Some(OpArg::Language(lang.to_string()))
+        }
+        (
+            Operator::Eq
+            | Operator::Neq
+            | Operator::Gt
+            | Operator::Gte
+            | Operator::Lt
+            | Operator::Lte
+            | Operator::Like
+            | Operator::Ilike
+            | Operator::Match
+            | Operator::Imatch,
+            Some(q),
+        ) => match q {
+            "any" => Some(OpArg::Any),
+            "all" => Some(OpArg::All),
+            other => {
+                return Err(bad_request(
+                    "PGRST100",
+                    format!("`{op_text}({other})`: the modifier must be any or all"),
+                ));
+            }
+        },
+        (_, Some(a)) => {
+            return Err(bad_request(
+                "PGRST100",
+                format!("`{op_text}` takes no argument, got `({a})`"),
+            ));
+        }
+    };
+    if matches!(arg, Some(OpArg::Any | OpArg::All))
+        && !(value.starts_with('{') && value.ends_with('}'))
+    {
+        return Err(bad_request(
+            "PGRST100",
+            format!("`{op_full}` expects a list in braces, e.g. {column}={op_full}.{{a,b}}"),
+        ));
+    }
     let value = match op {
         Operator::In => {
             let inner = value
@@ -880,6 +981,7 @@ fn parse_filter(column: &str, expr: &str) -> Result<Filter, ApiError> {
         path,
         negate,
         op,
+        arg,
         value,
     })
 }
@@ -914,7 +1016,12 @@ fn parse_logic_items(inner: &str) -> Result<Vec<Condition>, ApiError> {
                 format!("`{item}` is not of the form column.operator.value"),
             )
         })?;
-        out.push(Condition::Filter(parse_filter(column, expr)?));
+        let mut filter = parse_filter(column, expr)?;
+        // Inside a logic tree, a value may be double-quoted to hold reserved characters.
+        if let Operand::Value(v) = &filter.value {
+            filter.value = Operand::Value(unquote(v));
+        }
+        out.push(Condition::Filter(filter));
     }
     Ok(out)
 }

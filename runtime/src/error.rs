@@ -18,8 +18,9 @@ pub struct ApiError {
     pub code: String,
     /// A sentence a person can act on.
     pub message: String,
-    /// More detail: a string, or an object naming fields.
-    pub details: Option<Value>,
+    /// More detail: a string, or an object naming fields. Boxed to keep `Result`s with
+    /// this error small on the happy path.
+    pub details: Option<Box<Value>>,
     /// What to try instead.
     pub hint: Option<String>,
 }
@@ -38,7 +39,7 @@ impl ApiError {
 
     /// Adds details.
     pub fn details(mut self, details: impl Into<Value>) -> ApiError {
-        self.details = Some(details.into());
+        self.details = Some(Box::new(details.into()));
         self
     }
 

@@ -26,6 +26,74 @@ pub struct AppState {
 
 /// The router for every surface.
 pub fn app(state: AppState) -> Router {
+    routes(state)
+        .layer(cors())
+        .layer(axum::middleware::from_fn(allow_header))
+}
+
+/// OPTIONS is answered by the CORS layer; it also says which methods the API takes.
+async fn allow_header(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let options = req.method() == axum::http::Method::OPTIONS;
+    let mut resp = next.run(req).await;
+    if options && !resp.headers().contains_key(axum::http::header::ALLOW) {
+        resp.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE"),
+        );
+    }
+    resp
+}
+
+/// Browsers call the API from other origins (a Supabase client in a web app), so every
+/// response allows any origin; authorization comes from the headers, never from cookies.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allow: Vec<HeaderName> = [
+        "apikey",
+        "authorization",
+        "content-type",
+        "accept",
+        "accept-profile",
+        "content-profile",
+        "prefer",
+        "range",
+        "range-unit",
+        "x-client-info",
+        "x-supabase-api-version",
+    ]
+    .into_iter()
+    .map(HeaderName::from_static)
+    .collect();
+    let expose: Vec<HeaderName> = [
+        "content-range",
+        "location",
+        "preference-applied",
+        "server-timing",
+    ]
+    .into_iter()
+    .map(HeaderName::from_static)
+    .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(allow)
+        .expose_headers(expose)
+        .max_age(std::time::Duration::from_secs(86400))
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/rest/v1", get(crate::rest::root))
         .route("/rest/v1/", get(crate::rest::root))

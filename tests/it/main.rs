@@ -1,6 +1,7 @@
 //! End-to-end tests: the generated server over real HTTP against a real PostgreSQL.
 
 mod embed;
+mod formats;
 mod harness;
 mod operators;
 mod prefer;

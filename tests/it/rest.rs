@@ -406,6 +406,7 @@ async fn check_violations_from_postgres_are_400() {
         sql: "insert into public.agents (name, framework) values ('x', 'cohere')".into(),
         binds: vec![],
         returns_summary: false,
+        explain: None,
     };
     let err =
         runtime::rest::execute::execute(&app.pool, &auth, table, "insert", &stmt, false, &|_| {

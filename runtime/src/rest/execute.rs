@@ -47,21 +47,29 @@ pub async fn execute(
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-    let mut args = PgArguments::default();
-    for b in &stmt.binds {
-        let added = match b {
-            Bind::Text(s) => args.add(s.as_str()),
-            Bind::TextArray(v) => args.add(v.clone()),
-            Bind::Json(s) => args.add(s.as_str()),
-            Bind::Int(i) => args.add(*i),
-        };
-        added.map_err(|e| ApiError::internal(format!("binding a parameter: {e}")))?;
-    }
+    let args = arguments(&stmt.binds)?;
     let query = sqlx::query_with(&stmt.sql, args);
     let outcome = if stmt.returns_summary {
         let row = query.fetch_one(&mut *tx).await.map_err(db_err)?;
+        let mut total: Option<i64> = row.try_get("total").map_err(ApiError::internal)?;
+        if let Some((sql, binds)) = &stmt.explain {
+            // Planned counts always come from the planner; estimated ones only when the
+            // capped exact count reached its cap.
+            if total.is_none_or(|t| t > super::query::ESTIMATE_THRESHOLD) {
+                let plan_args = arguments(binds)?;
+                let explained: serde_json::Value =
+                    sqlx::query_scalar_with(&format!("explain (format json) {sql}"), plan_args)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                total = explained
+                    .pointer("/0/Plan/Plan Rows")
+                    .and_then(serde_json::Value::as_f64)
+                    .map(|rows| rows as i64);
+            }
+        }
         Outcome {
-            total: row.try_get("total").map_err(ApiError::internal)?,
+            total,
             page_total: row.try_get("page_total").map_err(ApiError::internal)?,
             body: row.try_get("body").map_err(ApiError::internal)?,
             first: row.try_get("first").map_err(ApiError::internal)?,
@@ -80,6 +88,20 @@ pub async fn execute(
         tx.commit().await.map_err(db_err)?;
     }
     Ok(outcome)
+}
+
+fn arguments(binds: &[Bind]) -> Result<PgArguments, ApiError> {
+    let mut args = PgArguments::default();
+    for b in binds {
+        let added = match b {
+            Bind::Text(s) => args.add(s.as_str()),
+            Bind::TextArray(v) => args.add(v.clone()),
+            Bind::Json(s) => args.add(s.as_str()),
+            Bind::Int(i) => args.add(*i),
+        };
+        added.map_err(|e| ApiError::internal(format!("binding a parameter: {e}")))?;
+    }
+    Ok(args)
 }
 
 /// Maps a database error to PostgREST's status for its SQLSTATE.
@@ -131,7 +153,7 @@ pub fn map_db_error(e: sqlx::Error, auth: &AuthContext, table: &Table, command: 
         status,
         code: code.clone(),
         message,
-        details: detail.map(serde_json::Value::String),
+        details: detail.map(|d| Box::new(serde_json::Value::String(d))),
         hint,
     };
     if code == "42501" {
@@ -174,7 +196,7 @@ fn explain_denial(mut err: ApiError, auth: &AuthContext, table: &Table, command:
             auth.role, table.schema, table.name
         )
     };
-    err.details = Some(serde_json::Value::String(details));
+    err.details = Some(Box::new(serde_json::Value::String(details)));
     if err.hint.is_none() && auth.role == "anon" {
         err.hint = Some(
             "Sign in and send the user's access token as `Authorization: Bearer <JWT>`".into(),

@@ -33,6 +33,10 @@ pub struct Plan {
     pub headers_only: bool,
     /// A PUT (answers 200/204 rather than 201).
     pub put: bool,
+    /// Answer in CSV.
+    pub csv: bool,
+    /// Drop null-valued keys from JSON output.
+    pub strip_nulls: bool,
 }
 
 impl Plan {
@@ -407,6 +411,8 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
         max_affected: req.prefer.max_affected,
         headers_only: req.prefer.return_ == Return::HeadersOnly,
         put: req.action == Action::Put,
+        csv: req.accept == Accept::Csv,
+        strip_nulls: req.strip_nulls,
     })
 }
 

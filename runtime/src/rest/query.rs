@@ -7,7 +7,7 @@
 //! bare statement and report rows affected.
 
 use super::plan::{Cond, EmbedPlan, Item, Node, Order, Plan, PlanKind, Relationship};
-use super::request::{IsValue, JsonStep, OpArg, Operand, Operator};
+use super::request::{Count, IsValue, JsonStep, OpArg, Operand, Operator};
 use crate::meta::{Column, Table};
 
 /// A value bound to a statement parameter.
@@ -32,7 +32,13 @@ pub struct Statement {
     pub binds: Vec<Bind>,
     /// True when the statement returns the one summary row described above.
     pub returns_summary: bool,
+    /// For planned and estimated counts: a statement to EXPLAIN for the planner's row
+    /// estimate, with its binds.
+    pub explain: Option<(String, Vec<Bind>)>,
 }
+
+/// Above this many rows an estimated count comes from the planner instead of count(*).
+pub const ESTIMATE_THRESHOLD: i64 = 1000;
 
 /// Quotes an SQL identifier.
 pub fn quote_ident(s: &str) -> String {
@@ -173,6 +179,7 @@ pub fn build(plan: &Plan) -> Statement {
             sql: m.clone(),
             binds: b.binds,
             returns_summary: false,
+            explain: None,
         };
     }
     let select = select_list(&mut b, root);
@@ -189,21 +196,57 @@ pub fn build(plan: &Plan) -> Statement {
             format!("(select {select} from _src as {alias}{joins}) _s"),
         ),
     };
+    let mut explain = None;
     let total = match (plan.count, is_read) {
-        (Some(_), true) => {
+        (Some(count), true) => {
             let filter_joins = inner_joins_only(&mut b, root);
             let count_where = where_clause(&mut b, root);
-            format!("(select count(*) from {tbl} as {alias}{filter_joins}{count_where})")
+            let counted = format!("from {tbl} as {alias}{filter_joins}{count_where}");
+            if count != Count::Exact {
+                let mut eb = Builder { binds: Vec::new() };
+                let ej = inner_joins_only(&mut eb, root);
+                let ew = where_clause(&mut eb, root);
+                explain = Some((format!("select 1 from {tbl} as {alias}{ej}{ew}"), eb.binds));
+            }
+            match count {
+                Count::Exact => {
+                    // A page that is not full already tells the total, so the table is
+                    // only counted when it could hold more; CASE evaluates lazily.
+                    let offset = root.offset as i64;
+                    let not_full = match root.limit {
+                        Some(l) => format!("count(*) < {}", b.bind(Bind::Int(l as i64))),
+                        None => "true".to_string(),
+                    };
+                    let off = b.bind(Bind::Int(offset));
+                    format!(
+                        "(case when {not_full} and (count(*) > 0 or {off} = 0) then {off} + count(*) else (select count(*) {counted}) end)"
+                    )
+                }
+                Count::Planned => "null::bigint".to_string(),
+                Count::Estimated => {
+                    let cap = b.bind(Bind::Int(ESTIMATE_THRESHOLD + 1));
+                    format!("(select count(*) from (select 1 {counted} limit {cap}) _c)")
+                }
+            }
         }
         _ => "null::bigint".to_string(),
     };
+    let (agg, first) = if plan.strip_nulls {
+        (
+            "json_strip_nulls(json_agg(_s))",
+            "json_strip_nulls(json_agg(_s) -> 0)",
+        )
+    } else {
+        ("json_agg(_s)", "(json_agg(_s) -> 0)")
+    };
     let sql = format!(
-        "{cte}select {total} as total, count(*) as page_total, coalesce(json_agg(_s), '[]')::text as body, (json_agg(_s) -> 0)::text as first from {rows_from}"
+        "{cte}select {total} as total, count(*) as page_total, coalesce({agg}, '[]')::text as body, {first}::text as first from {rows_from}"
     );
     Statement {
         sql,
         binds: b.binds,
         returns_summary: true,
+        explain,
     }
 }
 

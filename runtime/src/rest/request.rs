@@ -40,6 +40,8 @@ pub struct ApiRequest {
     pub prefer: Prefer,
     /// What the client accepts.
     pub accept: Accept,
+    /// `nulls=stripped` on the JSON media types: drop null-valued keys.
+    pub strip_nulls: bool,
     /// JSON body of writes.
     pub body: Option<Value>,
 }
@@ -335,6 +337,8 @@ pub enum Accept {
     Json,
     /// `application/vnd.pgrst.object+json`: exactly one object.
     Object,
+    /// `text/csv`: a header line and one line per row.
+    Csv,
 }
 
 fn bad_request(code: &str, message: impl Into<String>) -> ApiError {
@@ -379,6 +383,7 @@ pub fn parse(
         on_conflict: None,
         prefer: Prefer::default(),
         accept: Accept::Json,
+        strip_nulls: false,
         body: None,
     };
     let profile_header = match action {
@@ -386,7 +391,7 @@ pub fn parse(
         _ => "content-profile",
     };
     req.profile = header(headers, profile_header)?.map(str::to_string);
-    req.accept = parse_accept(header(headers, "accept")?)?;
+    (req.accept, req.strip_nulls) = parse_accept(header(headers, "accept")?)?;
     req.prefer = parse_prefer(headers)?;
     req.range = parse_range(header(headers, "range")?)?;
 
@@ -516,22 +521,26 @@ fn parse_number(name: &str, value: &str) -> Result<u64, ApiError> {
     })
 }
 
-fn parse_accept(accept: Option<&str>) -> Result<Accept, ApiError> {
+fn parse_accept(accept: Option<&str>) -> Result<(Accept, bool), ApiError> {
     let Some(accept) = accept else {
-        return Ok(Accept::Json);
+        return Ok((Accept::Json, false));
     };
     for part in accept.split(',') {
-        let media = part
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let mut params = part.split(';');
+        let media = params.next().unwrap_or("").trim().to_ascii_lowercase();
+        let strip = params.any(|p| p.trim().eq_ignore_ascii_case("nulls=stripped"));
         match media.as_str() {
             "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => {
-                return Ok(Accept::Object);
+                return Ok((Accept::Object, strip));
             }
-            "application/json" | "*/*" | "application/*" | "" => return Ok(Accept::Json),
+            "application/json"
+            | "application/vnd.pgrst.array+json"
+            | "*/*"
+            | "application/*"
+            | "" => {
+                return Ok((Accept::Json, strip));
+            }
+            "text/csv" => return Ok((Accept::Csv, false)),
             _ => {}
         }
     }
@@ -683,19 +692,65 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if media != "application/json" && !media.is_empty() {
-        return Err(ApiError::new(
+    match media.as_str() {
+        "application/json" | "" => {
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Value::Object(Default::default()));
+            }
+            serde_json::from_slice(body).map_err(|e| {
+                bad_request("PGRST102", "Could not parse the request body as JSON")
+                    .details(e.to_string())
+            })
+        }
+        "text/csv" => parse_csv_body(body),
+        "application/x-www-form-urlencoded" => Ok(Value::Object(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect(),
+        )),
+        _ => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "PGRST107",
-            format!("Content-Type `{content_type}` is not supported; send application/json"),
-        ));
+            format!(
+                "Content-Type `{content_type}` is not supported; send application/json, text/csv or application/x-www-form-urlencoded"
+            ),
+        )),
     }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Default::default()));
+}
+
+/// A CSV body: a header line naming columns, then one row per line. `NULL` (unquoted
+/// or not) stands for null, as in PostgREST.
+fn parse_csv_body(body: &[u8]) -> Result<Value, ApiError> {
+    let csv_err = |e: csv::Error| {
+        bad_request("PGRST102", "Could not parse the request body as CSV").details(e.to_string())
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(body);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(csv_err)?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(csv_err)?;
+        let obj: serde_json::Map<String, Value> = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(h, v)| {
+                let value = if v == "NULL" {
+                    Value::Null
+                } else {
+                    Value::String(v.to_string())
+                };
+                (h.clone(), value)
+            })
+            .collect();
+        rows.push(Value::Object(obj));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        bad_request("PGRST102", "Could not parse the request body as JSON").details(e.to_string())
-    })
+    Ok(Value::Array(rows))
 }
 
 /// Parses `select=`.

@@ -130,9 +130,18 @@ pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
     let mut builder = Response::builder()
         .status(status)
         .header("content-range", content_range);
+    let body = match body {
+        Some(json) if plan.csv => match to_csv(&json) {
+            Ok(csv) => Some(csv),
+            Err(e) => return e.into_response_body(),
+        },
+        other => other,
+    };
     let has_body = body.is_some();
     if has_body || matches!(plan.kind, PlanKind::Read { head: true }) {
-        let ct = if plan.single {
+        let ct = if plan.csv {
+            "text/csv; charset=utf-8"
+        } else if plan.single {
             "application/vnd.pgrst.object+json; charset=utf-8"
         } else {
             "application/json; charset=utf-8"
@@ -152,6 +161,27 @@ pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
     builder
         .body(body.map(Body::from).unwrap_or_else(Body::empty))
         .unwrap_or_else(|e| ApiError::internal(e).into_response_body())
+}
+
+/// Turns the JSON array Postgres built into CSV: a header from the first row's keys, then
+/// one line per row; nested JSON is written as its JSON text, null as an empty field.
+fn to_csv(json: &str) -> Result<String, ApiError> {
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(json).map_err(ApiError::internal)?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    if let Some(first) = rows.first() {
+        out.write_record(first.keys()).map_err(ApiError::internal)?;
+    }
+    for row in &rows {
+        let fields = row.values().map(|v| match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        out.write_record(fields).map_err(ApiError::internal)?;
+    }
+    let bytes = out.into_inner().map_err(ApiError::internal)?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
 }
 
 fn pick_body(plan: &Plan, outcome: Outcome) -> Option<String> {

@@ -413,8 +413,8 @@ impl Lowerer<'_> {
                 name: p.name.clone(),
                 command,
                 roles: p.roles.clone(),
-                using: p.using.clone(),
-                with_check: p.with_check.clone(),
+                using: p.using.as_deref().map(once_per_statement),
+                with_check: p.with_check.as_deref().map(once_per_statement),
                 restrictive: p.restrictive,
             });
         }
@@ -869,6 +869,73 @@ struct RuleInput<'a> {
 enum Target {
     Column(SqlType),
     Field(JsonType),
+}
+
+/// The auth helpers a policy may call; each is stable, so Postgres can evaluate it once per
+/// statement (an InitPlan) instead of once per row, but only when it sits in a sub-select.
+const AUTH_HELPERS: &[&str] = &["auth.uid()", "auth.jwt()", "auth.role()", "auth.email()"];
+
+/// Rewrites `auth.uid()` (and the other helpers) to `(select auth.uid())` in a policy
+/// expression, leaving calls that already sit in such a sub-select alone.
+pub fn once_per_statement(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len() + 16);
+    let mut rest = expr;
+    'scan: while !rest.is_empty() {
+        for helper in AUTH_HELPERS {
+            let at_word_start = !out
+                .chars()
+                .last()
+                .is_some_and(|p| p.is_ascii_alphanumeric() || p == '_' || p == '.');
+            if at_word_start && rest.starts_with(helper) {
+                let before = out.trim_end().to_ascii_lowercase();
+                let after_select = before
+                    .strip_suffix("select")
+                    .is_some_and(|b| b.trim_end().ends_with('('));
+                let wrapped = after_select && rest[helper.len()..].trim_start().starts_with(')');
+                if wrapped {
+                    out.push_str(helper);
+                } else {
+                    out.push_str(&format!("(select {helper})"));
+                }
+                rest = &rest[helper.len()..];
+                continue 'scan;
+            }
+        }
+        let c = rest.chars().next().expect("rest is not empty");
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::once_per_statement;
+
+    #[test]
+    fn auth_helpers_run_once_per_statement() {
+        assert_eq!(
+            once_per_statement("auth.uid() = user_id"),
+            "(select auth.uid()) = user_id"
+        );
+        assert_eq!(
+            once_per_statement("(select auth.uid()) = user_id"),
+            "(select auth.uid()) = user_id"
+        );
+        assert_eq!(
+            once_per_statement("( SELECT auth.uid() ) = user_id"),
+            "( SELECT auth.uid() ) = user_id"
+        );
+        assert_eq!(
+            once_per_statement("auth.jwt() ->> 'role' = 'admin' or owner = auth.uid()"),
+            "(select auth.jwt()) ->> 'role' = 'admin' or owner = (select auth.uid())"
+        );
+        assert_eq!(
+            once_per_statement("my_auth.uid_col = 1"),
+            "my_auth.uid_col = 1"
+        );
+        assert_eq!(once_per_statement("my_auth.uid() = 1"), "my_auth.uid() = 1");
+    }
 }
 
 /// Orders tables so that referenced tables come first; ties keep schema/name order.

@@ -51,6 +51,9 @@ enum Frame {
 struct Receiver {
     stack: Vec<Frame>,
     positions: HashMap<String, (usize, usize)>,
+    /// A mapping just started: its position is that of its first key, which the parser
+    /// reports more usefully than the mapping itself.
+    pending_mapping: Option<String>,
 }
 
 impl Receiver {
@@ -96,6 +99,9 @@ impl MarkedEventReceiver for Receiver {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(value, ..) => {
+                if let Some(path) = self.pending_mapping.take() {
+                    self.positions.insert(path, (mark.line(), mark.col() + 1));
+                }
                 if self.expecting_key() {
                     if let Some(Frame::Map { key }) = self.stack.last_mut() {
                         *key = Some(value);
@@ -109,6 +115,7 @@ impl MarkedEventReceiver for Receiver {
             }
             Event::MappingStart(..) => {
                 self.record_value(mark);
+                self.pending_mapping = Some(self.path());
                 self.stack.push(Frame::Map { key: None });
             }
             Event::SequenceStart(..) => {

@@ -14,6 +14,78 @@ pub struct Ir {
     pub tables: Vec<Table>,
     /// The spec files the IR was built from, relative to the spec folder, sorted.
     pub sources: Vec<String>,
+    /// Functions, sorted by schema and name.
+    pub functions: Vec<Function>,
+}
+
+/// A SQL function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    /// Schema name.
+    pub schema: String,
+    /// Function name.
+    pub name: String,
+    /// Description.
+    pub comment: Option<String>,
+    /// Arguments in order.
+    pub args: Vec<Arg>,
+    /// What it returns.
+    pub returns: Returns,
+    /// `immutable`, `stable` or `volatile`.
+    pub volatility: String,
+    /// `sql` or `plpgsql`.
+    pub language: String,
+    /// SECURITY DEFINER.
+    pub security_definer: bool,
+    /// Body.
+    pub body: String,
+    /// Roles with EXECUTE.
+    pub grants: Vec<String>,
+    /// Whether its schema is exposed on `/rest/v1`.
+    pub exposed: bool,
+}
+
+/// A function argument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    /// Name.
+    pub name: String,
+    /// Type.
+    pub ty: SqlType,
+    /// Default as SQL.
+    pub default_sql: Option<String>,
+}
+
+/// What a function returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Returns {
+    /// One value of a type.
+    Scalar(SqlType),
+    /// Rows of a table of the same schema.
+    SetOf(String),
+    /// One row of a table of the same schema.
+    Row(String),
+    /// Nothing.
+    Void,
+}
+
+impl Returns {
+    /// The SQL spelling, qualified with `schema` for tables.
+    pub fn sql(&self, schema: &str) -> String {
+        let q = |t: &str| {
+            format!(
+                "{}.{}",
+                crate::sql::quote_ident(schema),
+                crate::sql::quote_ident(t)
+            )
+        };
+        match self {
+            Returns::Scalar(ty) => ty.sql(),
+            Returns::SetOf(t) => format!("setof {}", q(t)),
+            Returns::Row(t) => q(t),
+            Returns::Void => "void".into(),
+        }
+    }
 }
 
 /// A Postgres schema.

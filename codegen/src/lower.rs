@@ -205,13 +205,173 @@ impl Lowerer<'_> {
             }
         }
         let tables = dependency_order(tables);
+        let mut functions = Vec::new();
+        for (file, spec) in self.files {
+            let mut names = BTreeSet::new();
+            for (fi, f) in spec.functions.iter().enumerate() {
+                let path = format!("functions[{fi}]");
+                if !names.insert(f.name.clone()) {
+                    self.diags.error(
+                        file,
+                        &format!("{path}.name"),
+                        format!(
+                            "function `{}` is declared twice in schema `{}`",
+                            f.name, spec.schema
+                        ),
+                    );
+                    continue;
+                }
+                if let Some(func) = self.function(file, spec, f, &path, &known) {
+                    functions.push(func);
+                }
+            }
+        }
+        functions.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         let mut sources: Vec<String> = self.files.iter().map(|(f, _)| f.clone()).collect();
         sources.sort();
         Ir {
             schemas,
             tables,
             sources,
+            functions,
         }
+    }
+
+    fn function(
+        &mut self,
+        file: &str,
+        spec: &SpecFile,
+        f: &spec::FunctionSpec,
+        path: &str,
+        known: &BTreeMap<(String, String), Vec<(String, SqlType)>>,
+    ) -> Option<Function> {
+        let mut ok = true;
+        if !valid_ident(&f.name) {
+            self.diags.error(file, &format!("{path}.name"), format!("`{}` is not a valid function name: use lowercase letters, digits and underscores, starting with a letter", f.name));
+            ok = false;
+        }
+        let mut args = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut defaulted = false;
+        for (ai, a) in f.args.iter().enumerate() {
+            let apath = format!("{path}.args[{ai}]");
+            if !valid_ident(&a.name) {
+                self.diags.error(
+                    file,
+                    &format!("{apath}.name"),
+                    format!("`{}` is not a valid argument name", a.name),
+                );
+                ok = false;
+            }
+            if !seen.insert(a.name.clone()) {
+                self.diags.error(
+                    file,
+                    &format!("{apath}.name"),
+                    format!("argument `{}` is declared twice", a.name),
+                );
+                ok = false;
+            }
+            if a.default_sql.is_some() {
+                defaulted = true;
+            } else if defaulted {
+                self.diags.error(
+                    file,
+                    &format!("{apath}.default_sql"),
+                    format!(
+                        "argument `{}` follows an argument with a default, so it needs one too",
+                        a.name
+                    ),
+                );
+                ok = false;
+            }
+            match SqlType::parse(&a.ty) {
+                Some(ty) => args.push(Arg {
+                    name: a.name.clone(),
+                    ty,
+                    default_sql: a.default_sql.clone(),
+                }),
+                None => {
+                    self.diags.error(
+                        file,
+                        &format!("{apath}.type"),
+                        format!("unknown type `{}`", a.ty),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let returns_text = f.returns.trim();
+        let returns = if returns_text == "void" {
+            Returns::Void
+        } else if let Some(table) = returns_text.strip_prefix("setof ") {
+            Returns::SetOf(table.trim().to_string())
+        } else if let Some(ty) = SqlType::parse(returns_text) {
+            Returns::Scalar(ty)
+        } else {
+            Returns::Row(returns_text.to_string())
+        };
+        if let Returns::SetOf(t) | Returns::Row(t) = &returns
+            && !known.contains_key(&(spec.schema.clone(), t.clone()))
+        {
+            self.diags.error(
+                file,
+                &format!("{path}.returns"),
+                format!(
+                    "`{returns_text}` is neither a type nor a table of schema `{}`",
+                    spec.schema
+                ),
+            );
+            ok = false;
+        }
+        let volatility = f.volatility.clone().unwrap_or_else(|| "volatile".into());
+        if !["immutable", "stable", "volatile"].contains(&volatility.as_str()) {
+            self.diags.error(
+                file,
+                &format!("{path}.volatility"),
+                format!("unknown volatility `{volatility}`; use immutable, stable or volatile"),
+            );
+            ok = false;
+        }
+        let language = f.language.clone().unwrap_or_else(|| "sql".into());
+        if !["sql", "plpgsql"].contains(&language.as_str()) {
+            self.diags.error(
+                file,
+                &format!("{path}.language"),
+                format!("unknown language `{language}`; use sql or plpgsql"),
+            );
+            ok = false;
+        }
+        if f.body.contains("$fn$") {
+            self.diags.error(
+                file,
+                &format!("{path}.body"),
+                "the body may not contain `$fn$`, which quotes it in the migration",
+            );
+            ok = false;
+        }
+        for (gi, g) in f.grants.iter().enumerate() {
+            if !KNOWN_ROLES.contains(&g.as_str()) {
+                self.diags.error(
+                    file,
+                    &format!("{path}.grants[{gi}]"),
+                    format!("unknown role `{g}`; use one of {}", KNOWN_ROLES.join(", ")),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| Function {
+            schema: spec.schema.clone(),
+            name: f.name.clone(),
+            comment: f.comment.clone(),
+            args,
+            returns,
+            volatility,
+            language,
+            security_definer: f.security_definer,
+            body: f.body.clone(),
+            grants: f.grants.clone(),
+            exposed: spec.exposed,
+        })
     }
 
     fn table(
@@ -908,36 +1068,6 @@ pub fn once_per_statement(expr: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::once_per_statement;
-
-    #[test]
-    fn auth_helpers_run_once_per_statement() {
-        assert_eq!(
-            once_per_statement("auth.uid() = user_id"),
-            "(select auth.uid()) = user_id"
-        );
-        assert_eq!(
-            once_per_statement("(select auth.uid()) = user_id"),
-            "(select auth.uid()) = user_id"
-        );
-        assert_eq!(
-            once_per_statement("( SELECT auth.uid() ) = user_id"),
-            "( SELECT auth.uid() ) = user_id"
-        );
-        assert_eq!(
-            once_per_statement("auth.jwt() ->> 'role' = 'admin' or owner = auth.uid()"),
-            "(select auth.jwt()) ->> 'role' = 'admin' or owner = (select auth.uid())"
-        );
-        assert_eq!(
-            once_per_statement("my_auth.uid_col = 1"),
-            "my_auth.uid_col = 1"
-        );
-        assert_eq!(once_per_statement("my_auth.uid() = 1"), "my_auth.uid() = 1");
-    }
-}
-
 /// Orders tables so that referenced tables come first; ties keep schema/name order.
 fn dependency_order(mut tables: Vec<Table>) -> Vec<Table> {
     tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
@@ -993,5 +1123,35 @@ pub fn literal_default(v: &serde_json::Value, ty: SqlType) -> String {
             format!("array[{}]::{}", parts.join(", "), ty.sql())
         }
         other => format!("{}::{}", quote_literal(&other.to_string()), ty.sql()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::once_per_statement;
+
+    #[test]
+    fn auth_helpers_run_once_per_statement() {
+        assert_eq!(
+            once_per_statement("auth.uid() = user_id"),
+            "(select auth.uid()) = user_id"
+        );
+        assert_eq!(
+            once_per_statement("(select auth.uid()) = user_id"),
+            "(select auth.uid()) = user_id"
+        );
+        assert_eq!(
+            once_per_statement("( SELECT auth.uid() ) = user_id"),
+            "( SELECT auth.uid() ) = user_id"
+        );
+        assert_eq!(
+            once_per_statement("auth.jwt() ->> 'role' = 'admin' or owner = auth.uid()"),
+            "(select auth.jwt()) ->> 'role' = 'admin' or owner = (select auth.uid())"
+        );
+        assert_eq!(
+            once_per_statement("my_auth.uid_col = 1"),
+            "my_auth.uid_col = 1"
+        );
+        assert_eq!(once_per_statement("my_auth.uid() = 1"), "my_auth.uid() = 1");
     }
 }

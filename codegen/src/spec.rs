@@ -27,6 +27,55 @@ pub struct SpecFile {
     /// Tables in declaration order.
     #[serde(default)]
     pub tables: Vec<TableSpec>,
+    /// SQL functions; those in exposed schemas are callable at `/rest/v1/rpc/<name>`.
+    #[serde(default)]
+    pub functions: Vec<FunctionSpec>,
+}
+
+/// A SQL function.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSpec {
+    /// Function name.
+    pub name: String,
+    /// Description for OpenAPI and the function comment.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Named arguments in order.
+    #[serde(default)]
+    pub args: Vec<ArgSpec>,
+    /// Return type: a type name (`integer`, `jsonb`, ...), `setof <table>` for rows of a
+    /// table of the same schema, or `<table>` for one such row.
+    pub returns: String,
+    /// `immutable`, `stable` or `volatile` (default). Only stable and immutable functions
+    /// may be called with GET.
+    #[serde(default)]
+    pub volatility: Option<String>,
+    /// `sql` (default) or `plpgsql`.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Run with the owner's rights instead of the caller's (RLS then sees the owner).
+    #[serde(default)]
+    pub security_definer: bool,
+    /// The function body.
+    pub body: String,
+    /// Roles that may execute it: `anon`, `authenticated`, `service_role`.
+    #[serde(default)]
+    pub grants: Vec<String>,
+}
+
+/// A function argument.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArgSpec {
+    /// Argument name.
+    pub name: String,
+    /// Type, as for columns.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// A default as SQL, which makes the argument optional.
+    #[serde(default)]
+    pub default_sql: Option<String>,
 }
 
 fn default_version() -> u32 {

@@ -1,7 +1,8 @@
 // @generated from spec/auth.yaml, spec/public.yaml — do not edit
+#[allow(unused_imports)]
 use ::runtime::meta::{
-    Catalog, Column, ColumnKind, Field, ForeignKey, JsonType, Migration, Policy, Rule,
-    Schema, Shape, Table,
+    Arg, Catalog, Column, ColumnKind, Field, ForeignKey, Function, JsonType, Migration,
+    Policy, Returns, Rule, Schema, Shape, Table,
 };
 /// Everything generated from the spec, handed to the runtime.
 pub static CATALOG: Catalog = Catalog {
@@ -109,6 +110,7 @@ pub static CATALOG: Catalog = Catalog {
                     policies: &[],
                 },
             ],
+            functions: &[],
         },
         Schema {
             name: "public",
@@ -563,6 +565,52 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                },
+            ],
+            functions: &[
+                Function {
+                    schema: "public",
+                    name: "agent_count",
+                    args: &[
+                        Arg {
+                            name: "framework",
+                            sql_type: "text",
+                            has_default: true,
+                        },
+                    ],
+                    returns: Returns::Scalar("bigint"),
+                    volatility: "stable",
+                },
+                Function {
+                    schema: "public",
+                    name: "search_agents",
+                    args: &[
+                        Arg {
+                            name: "query",
+                            sql_type: "text",
+                            has_default: false,
+                        },
+                    ],
+                    returns: Returns::SetOf("agents"),
+                    volatility: "stable",
+                },
+                Function {
+                    schema: "public",
+                    name: "set_agent_status",
+                    args: &[
+                        Arg {
+                            name: "agent_id",
+                            sql_type: "uuid",
+                            has_default: false,
+                        },
+                        Arg {
+                            name: "status",
+                            sql_type: "text",
+                            has_default: false,
+                        },
+                    ],
+                    returns: Returns::Row("agents"),
+                    volatility: "volatile",
                 },
             ],
         },

@@ -30,6 +30,14 @@ impl Catalog {
         self.schemas.iter().find(|s| s.name == name)
     }
 
+    /// Finds a function by schema and name.
+    pub fn function(&self, schema: &str, name: &str) -> Option<&'static Function> {
+        self.schema(schema)?
+            .functions
+            .iter()
+            .find(|f| f.name == name)
+    }
+
     /// Finds a table by schema and name.
     pub fn table(&self, schema: &str, name: &str) -> Option<&'static Table> {
         self.schema(schema)?.tables.iter().find(|t| t.name == name)
@@ -53,6 +61,47 @@ pub struct Schema {
     pub exposed: bool,
     /// Tables.
     pub tables: &'static [Table],
+    /// Functions, callable at `/rest/v1/rpc/<name>` when the schema is exposed.
+    pub functions: &'static [Function],
+}
+
+/// A SQL function.
+#[derive(Debug)]
+pub struct Function {
+    /// Schema name.
+    pub schema: &'static str,
+    /// Function name.
+    pub name: &'static str,
+    /// Arguments in order.
+    pub args: &'static [Arg],
+    /// What it returns.
+    pub returns: Returns,
+    /// `immutable`, `stable` or `volatile`.
+    pub volatility: &'static str,
+}
+
+/// A function argument.
+#[derive(Debug)]
+pub struct Arg {
+    /// Name.
+    pub name: &'static str,
+    /// SQL type.
+    pub sql_type: &'static str,
+    /// Whether it may be left out.
+    pub has_default: bool,
+}
+
+/// What a function returns.
+#[derive(Debug)]
+pub enum Returns {
+    /// One value of this SQL type.
+    Scalar(&'static str),
+    /// Rows of this table of the same schema.
+    SetOf(&'static str),
+    /// One row of this table of the same schema.
+    Row(&'static str),
+    /// Nothing.
+    Void,
 }
 
 /// A table.

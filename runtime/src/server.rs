@@ -98,6 +98,7 @@ fn routes(state: AppState) -> Router {
         .route("/rest/v1", get(crate::rest::root))
         .route("/rest/v1/", get(crate::rest::root))
         .route("/rest/v1/{table}", any(crate::rest::table))
+        .route("/rest/v1/rpc/{function}", any(crate::rest::rpc))
         .route("/health", get(|| async { "ok" }))
         .with_state(state)
 }

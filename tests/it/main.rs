@@ -7,4 +7,5 @@ mod operators;
 mod prefer;
 mod rest;
 mod rls;
+mod rpc;
 mod supabase_js;

@@ -4,7 +4,7 @@
 //! by [`crate::sql`] before it reached the template.
 
 use crate::error::{Error, Result};
-use crate::ir::{Command, DefaultValue, Ir, Table};
+use crate::ir::{Command, DefaultValue, Function, Ir, Table};
 use crate::lower::literal_default;
 use crate::sql::{quote_ident, quote_literal};
 use serde::Serialize;
@@ -44,6 +44,7 @@ pub fn emit_migrations(ir: &Ir) -> Result<Vec<MigrationFile>> {
         .collect();
     let tables: Vec<TableView> = ir.tables.iter().map(table_view).collect();
     let foreign_keys: Vec<String> = ir.tables.iter().flat_map(foreign_keys).collect();
+    let functions: Vec<FunctionView> = ir.functions.iter().map(function_view).collect();
     let mut env = minijinja::Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -63,6 +64,7 @@ pub fn emit_migrations(ir: &Ir) -> Result<Vec<MigrationFile>> {
                 schemas => schemas,
                 tables => tables,
                 foreign_keys => foreign_keys,
+                functions => functions,
             })
         })
         .map_err(|source| Error::Template {
@@ -259,6 +261,76 @@ fn table_view(t: &Table) -> TableView {
         policies,
         grants,
     }
+}
+
+#[derive(Serialize)]
+struct FunctionView {
+    create: String,
+    extra: Vec<String>,
+}
+
+fn function_view(f: &Function) -> FunctionView {
+    let ident = format!("{}.{}", quote_ident(&f.schema), quote_ident(&f.name));
+    let params = f
+        .args
+        .iter()
+        .map(|a| {
+            let mut p = format!("{} {}", quote_ident(&a.name), a.ty.sql());
+            if let Some(d) = &a.default_sql {
+                p.push_str(&format!(" default {d}"));
+            }
+            p
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let signature = format!(
+        "{ident}({})",
+        f.args
+            .iter()
+            .map(|a| a.ty.sql())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let security = if f.security_definer {
+        // A definer function must not resolve names through the caller's search_path.
+        "\nsecurity definer set search_path = ''"
+    } else {
+        ""
+    };
+    let create = format!(
+        "create or replace function {ident}({params})\nreturns {}\nlanguage {} {}{security}\nas $fn$\n{}\n$fn$",
+        f.returns.sql(&f.schema),
+        f.language,
+        f.volatility,
+        f.body.trim_end()
+    );
+    let mut extra = Vec::new();
+    if let Some(c) = &f.comment {
+        extra.push(format!(
+            "comment on function {signature} is {}",
+            quote_literal(c)
+        ));
+    }
+    // Functions are executable by everyone unless revoked; the spec's grants decide.
+    extra.push(format!(
+        "revoke execute on function {signature} from public"
+    ));
+    if !f.grants.is_empty() {
+        let roles = f
+            .grants
+            .iter()
+            .map(|r| {
+                if r == "public" {
+                    r.clone()
+                } else {
+                    quote_ident(r)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        extra.push(format!("grant execute on function {signature} to {roles}"));
+    }
+    FunctionView { create, extra }
 }
 
 fn foreign_keys(t: &Table) -> Vec<String> {

@@ -25,8 +25,9 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
         let name = &s.name;
         let exposed = s.exposed;
         let tables = ir.tables.iter().filter(|t| t.schema == s.name).map(table);
+        let functions = ir.functions.iter().filter(|f| f.schema == s.name).map(function);
         quote! {
-            Schema { name: #name, exposed: #exposed, tables: &[#(#tables),*] }
+            Schema { name: #name, exposed: #exposed, tables: &[#(#tables),*], functions: &[#(#functions),*] }
         }
     });
     let migrations = inputs.migrations.iter().map(|(version, name, path)| {
@@ -37,9 +38,10 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
         .iter()
         .map(|(schema, path)| quote! { (#schema, include_str!(#path)) });
     let tokens = quote! {
+        #[allow(unused_imports)]
         use ::runtime::meta::{
-            Catalog, Column, ColumnKind, Field, ForeignKey, JsonType, Migration, Policy, Rule,
-            Schema, Shape, Table,
+            Arg, Catalog, Column, ColumnKind, Field, ForeignKey, Function, JsonType, Migration,
+            Policy, Returns, Rule, Schema, Shape, Table,
         };
 
         /// Everything generated from the spec, handed to the runtime.
@@ -138,6 +140,30 @@ fn table(t: &Table) -> TokenStream {
             rls: #rls,
             policies: &[#(#policies),*],
         }
+    }
+}
+
+fn function(f: &crate::ir::Function) -> TokenStream {
+    let schema = &f.schema;
+    let name = &f.name;
+    let volatility = &f.volatility;
+    let args = f.args.iter().map(|a| {
+        let aname = &a.name;
+        let ty = a.ty.sql();
+        let has_default = a.default_sql.is_some();
+        quote! { Arg { name: #aname, sql_type: #ty, has_default: #has_default } }
+    });
+    let returns = match &f.returns {
+        crate::ir::Returns::Scalar(ty) => {
+            let ty = ty.sql();
+            quote!(Returns::Scalar(#ty))
+        }
+        crate::ir::Returns::SetOf(t) => quote!(Returns::SetOf(#t)),
+        crate::ir::Returns::Row(t) => quote!(Returns::Row(#t)),
+        crate::ir::Returns::Void => quote!(Returns::Void),
+    };
+    quote! {
+        Function { schema: #schema, name: #name, args: &[#(#args),*], returns: #returns, volatility: #volatility }
     }
 }
 

@@ -117,3 +117,35 @@ grant all on table "public"."agent_tools" to "service_role";
 alter table "public"."agents" add constraint "agents_user_id_fkey" foreign key ("user_id") references "auth"."users" ("id") on delete cascade;
 alter table "public"."agent_tools" add constraint "agent_tools_agent_id_fkey" foreign key ("agent_id") references "public"."agents" ("id") on delete cascade;
 alter table "public"."agent_tools" add constraint "agent_tools_tool_id_fkey" foreign key ("tool_id") references "public"."tools" ("id") on delete cascade;
+
+create or replace function "public"."agent_count"("framework" text default null)
+returns bigint
+language sql stable
+as $fn$
+select count(*) from public.agents a where $1 is null or a.framework = $1
+$fn$;
+comment on function "public"."agent_count"(text) is 'How many agents the caller can see, optionally of one framework.';
+revoke execute on function "public"."agent_count"(text) from public;
+grant execute on function "public"."agent_count"(text) to "authenticated", "service_role";
+
+create or replace function "public"."search_agents"("query" text)
+returns setof "public"."agents"
+language sql stable
+as $fn$
+select * from public.agents a
+where to_tsvector('english', a.name || ' ' || coalesce(a.system_prompt, ''))
+      @@ websearch_to_tsquery('english', $1)
+$fn$;
+comment on function "public"."search_agents"(text) is 'Agents whose name or system prompt matches a web-style search query (English).';
+revoke execute on function "public"."search_agents"(text) from public;
+grant execute on function "public"."search_agents"(text) to "authenticated", "service_role";
+
+create or replace function "public"."set_agent_status"("agent_id" uuid, "status" text)
+returns "public"."agents"
+language sql volatile
+as $fn$
+update public.agents set status = $2, updated_at = now() where id = $1 returning *
+$fn$;
+comment on function "public"."set_agent_status"(uuid, text) is 'Sets an agent''s status and returns the agent; RLS limits it to the caller''s agents.';
+revoke execute on function "public"."set_agent_status"(uuid, text) from public;
+grant execute on function "public"."set_agent_status"(uuid, text) to "authenticated", "service_role";

@@ -49,6 +49,25 @@ pub async fn root(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
+/// `/rest/v1/rpc/{function}`: GET (stable and immutable functions) and POST.
+pub async fn rpc(
+    State(state): State<AppState>,
+    Path(function): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let result = async {
+        let auth = state.jwt.authenticate(&headers)?;
+        let req = request::parse_rpc(&method, &function, uri.query(), &headers, &body)?;
+        run(&state, auth, req).await
+    }
+    .await;
+    finish(result, started)
+}
+
 /// `/rest/v1/{table}` for every method.
 pub async fn table(
     State(state): State<AppState>,
@@ -59,7 +78,17 @@ pub async fn table(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
-    match handle(&state, &table, &method, &uri, &headers, &body).await {
+    let result = async {
+        let auth = state.jwt.authenticate(&headers)?;
+        let req = request::parse(&method, &table, uri.query(), &headers, &body)?;
+        run(&state, auth, req).await
+    }
+    .await;
+    finish(result, started)
+}
+
+fn finish(result: Result<Response, ApiError>, started: Instant) -> Response {
+    match result {
         Ok(mut resp) => {
             server_timing(&mut resp, started);
             resp
@@ -71,16 +100,11 @@ pub async fn table(
     }
 }
 
-async fn handle(
+async fn run(
     state: &AppState,
-    table: &str,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
+    auth: crate::auth::AuthContext,
+    req: request::ApiRequest,
 ) -> Result<Response, ApiError> {
-    let auth = state.jwt.authenticate(headers)?;
-    let req = request::parse(method, table, uri.query(), headers, body)?;
     let rollback = req.prefer.rollback;
     let applied = req.prefer.applied.clone();
     let plan = plan::plan(state.catalog, req)?;
@@ -99,6 +123,7 @@ async fn handle(
             "update"
         }
         PlanKind::Delete => "delete",
+        PlanKind::Call { .. } => "execute",
     };
     if let PlanKind::Update { columns, .. } = &plan.kind
         && columns.is_empty()

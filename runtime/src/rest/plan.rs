@@ -10,7 +10,7 @@ use super::request::{
     Operator, Resolution, Return, SelectItem,
 };
 use crate::error::ApiError;
-use crate::meta::{Catalog, Column, ForeignKey, Table};
+use crate::meta::{Arg, Catalog, Column, ForeignKey, Function, Returns, Table};
 use axum::http::StatusCode;
 use serde_json::Value;
 
@@ -37,6 +37,8 @@ pub struct Plan {
     pub csv: bool,
     /// Drop null-valued keys from JSON output.
     pub strip_nulls: bool,
+    /// HEAD: headers only.
+    pub head: bool,
 }
 
 impl Plan {
@@ -142,6 +144,16 @@ pub enum PlanKind {
     },
     /// DELETE.
     Delete,
+    /// A function call. Set- and row-returning functions read through `root`, whose
+    /// table is the one the function returns.
+    Call {
+        /// The function.
+        function: &'static Function,
+        /// Arguments given, in declaration order.
+        args: Vec<&'static Arg>,
+        /// Their values, as a JSON object.
+        values: Value,
+    },
 }
 
 /// How an insert resolves conflicts.
@@ -256,6 +268,9 @@ pub fn resolve_schema(catalog: &Catalog, profile: Option<&str>) -> Result<&'stat
 /// Builds the plan.
 pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
     let schema = resolve_schema(catalog, req.profile.as_deref())?;
+    if req.rpc {
+        return plan_call(catalog, schema, req);
+    }
     let table = find_table(catalog, schema, &req.table)?;
     let mut ctx = NodeContext {
         catalog,
@@ -264,19 +279,7 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
     };
     let mut root = ctx.node(table, table.name.to_string(), &req.select, &[])?;
 
-    // The Range header and limit/offset combine: the range picks a window, and
-    // limit/offset narrow it further.
-    let (mut offset, mut limit) = match req.range {
-        Some((from, to)) => (from, to.map(|to| to - from + 1)),
-        None => (0, None),
-    };
-    if let Some(o) = req.offset {
-        offset += o;
-        limit = limit.map(|l| l.saturating_sub(o));
-    }
-    if let Some(l) = req.limit {
-        limit = Some(limit.map_or(l, |x| x.min(l)));
-    }
+    let (offset, limit) = window_of(&req);
     root.limit = limit;
     root.offset = offset;
     // Every path the query string names must be an embedding of the select.
@@ -413,7 +416,200 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
         put: req.action == Action::Put,
         csv: req.accept == Accept::Csv,
         strip_nulls: req.strip_nulls,
+        head: req.action == (Action::Read { head: true }),
     })
+}
+
+/// A call of a function at `/rpc/<name>`.
+fn plan_call(
+    catalog: &Catalog,
+    schema: &'static str,
+    mut req: ApiRequest,
+) -> Result<Plan, ApiError> {
+    let functions = catalog.schema(schema).map(|s| s.functions).unwrap_or(&[]);
+    let function = functions.iter().find(|f| f.name == req.table);
+    let read = matches!(req.action, Action::Read { .. });
+    // Arguments: the JSON body of a POST, or the query parameters of a GET that name one.
+    let mut values = serde_json::Map::new();
+    if read {
+        let params = std::mem::take(&mut req.rpc_params);
+        for (key, value) in params {
+            if function.is_some_and(|f| f.args.iter().any(|a| a.name == key)) {
+                values.insert(key, Value::String(value));
+            } else {
+                let filter = super::request::parse_filter(&key, &value)?;
+                req.filters.push((Vec::new(), Condition::Filter(filter)));
+            }
+        }
+    } else {
+        match req.body.take() {
+            Some(Value::Object(map)) => values = map,
+            Some(Value::Array(_)) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "PGRST102",
+                    "Function arguments must be one JSON object",
+                ));
+            }
+            _ => {}
+        }
+    }
+    let not_found = |details: String| {
+        let mut err = ApiError::new(
+            StatusCode::NOT_FOUND,
+            "PGRST202",
+            format!(
+                "Could not find the function {schema}.{}({}) in the schema cache",
+                req.table,
+                values.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .details(details);
+        if let Some(c) = closest(&req.table, functions.iter().map(|f| f.name)) {
+            err = err.hint(format!(
+                "Perhaps you meant to call the function {schema}.{c}"
+            ));
+        }
+        err
+    };
+    let Some(function) = function else {
+        return Err(not_found(format!(
+            "The spec declares no function '{}' in schema '{schema}'",
+            req.table
+        )));
+    };
+    if let Some(unknown) = values
+        .keys()
+        .find(|k| !function.args.iter().any(|a| a.name == k.as_str()))
+    {
+        let names: Vec<&str> = function.args.iter().map(|a| a.name).collect();
+        return Err(not_found(format!(
+            "{}.{} has no argument '{unknown}'; its arguments are: {}",
+            schema,
+            function.name,
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        )));
+    }
+    if let Some(missing) = function
+        .args
+        .iter()
+        .find(|a| !a.has_default && !values.contains_key(a.name))
+    {
+        return Err(not_found(format!(
+            "Argument '{}' is required",
+            missing.name
+        )));
+    }
+    if read && function.volatility == "volatile" {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PGRST101",
+            format!(
+                "{schema}.{} changes data (it is volatile), so it must be called with POST",
+                function.name
+            ),
+        ));
+    }
+    let args: Vec<&'static Arg> = function
+        .args
+        .iter()
+        .filter(|a| values.contains_key(a.name))
+        .collect();
+    let returned = match function.returns {
+        Returns::SetOf(t) | Returns::Row(t) => catalog.table(schema, t),
+        Returns::Scalar(_) | Returns::Void => None,
+    };
+    let root = match returned {
+        Some(table) => {
+            let mut ctx = NodeContext {
+                catalog,
+                req: &req,
+                aliases: 0,
+            };
+            let mut root = ctx.node(table, function.name.to_string(), &req.select, &[])?;
+            let (offset, limit) = window_of(&req);
+            root.limit = limit;
+            root.offset = offset;
+            for (path, _) in &req.filters {
+                check_path(&root, path)?;
+            }
+            root
+        }
+        None => {
+            if !req.select.is_empty() || !req.filters.is_empty() || !req.order.is_empty() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "PGRST100",
+                    format!(
+                        "{schema}.{} returns a single value, which cannot be selected, filtered or ordered",
+                        function.name
+                    ),
+                ));
+            }
+            // Scalar functions still need a node for the shared plumbing; it is never read.
+            Node {
+                table: &NO_TABLE,
+                alias: function.name.to_string(),
+                items: Vec::new(),
+                filters: Vec::new(),
+                order: Vec::new(),
+                limit: None,
+                offset: 0,
+            }
+        }
+    };
+    Ok(Plan {
+        root,
+        kind: PlanKind::Call {
+            function,
+            args,
+            values: Value::Object(values),
+        },
+        return_rows: true,
+        single: req.accept == Accept::Object || matches!(function.returns, Returns::Row(_)),
+        count: req
+            .prefer
+            .count
+            .filter(|_| matches!(function.returns, Returns::SetOf(_))),
+        max_affected: None,
+        headers_only: false,
+        put: false,
+        csv: req.accept == Accept::Csv,
+        strip_nulls: req.strip_nulls,
+        head: req.action == (Action::Read { head: true }),
+    })
+}
+
+/// Stands in for the table of a scalar function's plan, which reads no table.
+static NO_TABLE: Table = Table {
+    schema: "",
+    name: "",
+    columns: &[],
+    primary_key: &[],
+    foreign_keys: &[],
+    rls: false,
+    policies: &[],
+};
+
+/// The window asked for by `Range` and `limit`/`offset`: the range picks it, and
+/// limit/offset narrow it further.
+fn window_of(req: &ApiRequest) -> (u64, Option<u64>) {
+    let (mut offset, mut limit) = match req.range {
+        Some((from, to)) => (from, to.map(|to| to - from + 1)),
+        None => (0, None),
+    };
+    if let Some(o) = req.offset {
+        offset += o;
+        limit = limit.map(|l| l.saturating_sub(o));
+    }
+    if let Some(l) = req.limit {
+        limit = Some(limit.map_or(l, |x| x.min(l)));
+    }
+    (offset, limit)
 }
 
 /// PUT addresses one row: its filters are `eq` on every primary key column, and the body

@@ -8,7 +8,7 @@
 
 use super::plan::{Cond, EmbedPlan, Item, Node, Order, Plan, PlanKind, Relationship};
 use super::request::{Count, IsValue, JsonStep, OpArg, Operand, Operator};
-use crate::meta::{Column, Table};
+use crate::meta::{Arg, Column, Function, Returns, Table};
 
 /// A value bound to a statement parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,13 +88,58 @@ pub fn build(plan: &Plan) -> Statement {
     let mut b = Builder { binds: Vec::new() };
     let root = &plan.root;
     let t = root.table;
-    let tbl = table_ident(t);
     let alias = quote_ident(&root.alias);
-    let is_read = matches!(plan.kind, PlanKind::Read { .. });
+    // What the read path selects from: the table, or the rows a function returns.
+    let tbl = match &plan.kind {
+        PlanKind::Call {
+            function,
+            args,
+            values,
+        } => {
+            let (call, from_args) = call_sql(&mut b, function, args, values);
+            match function.returns {
+                Returns::Scalar(_) | Returns::Void => {
+                    let value = if matches!(function.returns, Returns::Void) {
+                        format!("(select {call}) is null and false")
+                    } else {
+                        format!("to_json({call})")
+                    };
+                    let (n, v) = if matches!(function.returns, Returns::Void) {
+                        ("0", "null::json")
+                    } else {
+                        ("1", "_r.v")
+                    };
+                    let _ = value;
+                    let inner = if matches!(function.returns, Returns::Void) {
+                        format!("select {call} as v{from_args}")
+                    } else {
+                        format!("select to_json({call}) as v{from_args}")
+                    };
+                    return Statement {
+                        sql: format!(
+                            "select null::bigint as total, {n}::bigint as page_total, {v}::text as body, {v}::text as first from ({inner}) _r"
+                        ),
+                        binds: b.binds,
+                        returns_summary: true,
+                        explain: None,
+                    };
+                }
+                Returns::SetOf(_) | Returns::Row(_) => {
+                    if from_args.is_empty() {
+                        call
+                    } else {
+                        format!("{} cross join lateral {call}", &from_args[" from ".len()..])
+                    }
+                }
+            }
+        }
+        _ => table_ident(t),
+    };
+    let is_read = matches!(plan.kind, PlanKind::Read { .. } | PlanKind::Call { .. });
     // Writes address the table under the same alias reads use, so filters read the same.
     let where_sql = where_clause(&mut b, root);
     let mutation = match &plan.kind {
-        PlanKind::Read { .. } => None,
+        PlanKind::Read { .. } | PlanKind::Call { .. } => None,
         PlanKind::Insert {
             columns,
             rows,
@@ -248,6 +293,36 @@ pub fn build(plan: &Plan) -> Statement {
         returns_summary: true,
         explain,
     }
+}
+
+/// The call expression, and the ` from json_to_record(...) as _args(...)` clause its
+/// arguments come from (empty without arguments). One JSON parameter carries every
+/// argument, and json_to_record converts each to its declared type.
+fn call_sql(
+    b: &mut Builder,
+    f: &Function,
+    args: &[&Arg],
+    values: &serde_json::Value,
+) -> (String, String) {
+    let ident = format!("{}.{}", quote_ident(f.schema), quote_ident(f.name));
+    if args.is_empty() {
+        return (format!("{ident}()"), String::new());
+    }
+    let p = b.bind(Bind::Json(values.to_string()));
+    let defs = args
+        .iter()
+        .map(|a| format!("{} {}", quote_ident(a.name), a.sql_type))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let named = args
+        .iter()
+        .map(|a| format!("{} => _args.{}", quote_ident(a.name), quote_ident(a.name)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (
+        format!("{ident}({named})"),
+        format!(" from json_to_record({p}) as _args({defs})"),
+    )
 }
 
 /// `"a" uuid, "b" text` for json_to_record(set).

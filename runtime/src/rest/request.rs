@@ -13,8 +13,13 @@ use serde_json::Value;
 pub struct ApiRequest {
     /// Read or write.
     pub action: Action,
-    /// Table name from the path.
+    /// Table (or, for `/rpc/`, function) name from the path.
     pub table: String,
+    /// A call of a function at `/rpc/<name>`.
+    pub rpc: bool,
+    /// For GET calls: query parameters that may be arguments or filters; the plan stage
+    /// knows the function's arguments and decides.
+    pub rpc_params: Vec<(String, String)>,
     /// Schema asked for with `Accept-Profile` / `Content-Profile`.
     pub profile: Option<String>,
     /// `select=`; empty means `*`.
@@ -353,6 +358,35 @@ pub fn parse(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<ApiRequest, ApiError> {
+    parse_request(method, table, false, query, headers, body)
+}
+
+/// Parses a call of a function at `/rest/v1/rpc/<name>`.
+pub fn parse_rpc(
+    method: &Method,
+    function: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<ApiRequest, ApiError> {
+    if !matches!(*method, Method::GET | Method::HEAD | Method::POST) {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PGRST101",
+            "Functions are called with GET (stable or immutable ones) or POST",
+        ));
+    }
+    parse_request(method, function, true, query, headers, body)
+}
+
+fn parse_request(
+    method: &Method,
+    table: &str,
+    rpc: bool,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<ApiRequest, ApiError> {
     let action = match *method {
         Method::GET => Action::Read { head: false },
         Method::HEAD => Action::Read { head: true },
@@ -371,6 +405,8 @@ pub fn parse(
     let mut req = ApiRequest {
         action,
         table: table.to_string(),
+        rpc,
+        rpc_params: Vec::new(),
         profile: None,
         select: Vec::new(),
         filters: Vec::new(),
@@ -386,6 +422,8 @@ pub fn parse(
         strip_nulls: false,
         body: None,
     };
+    // A POST to a function reads nothing, but PostgREST takes its schema from
+    // Content-Profile like any other POST.
     let profile_header = match action {
         Action::Read { .. } => "accept-profile",
         _ => "content-profile",
@@ -488,6 +526,10 @@ pub fn parse(
                         Condition::And(not_prefix, items)
                     },
                 ));
+            }
+            column if rpc && path.is_empty() && matches!(action, Action::Read { .. }) => {
+                req.rpc_params
+                    .push((column.to_string(), value.into_owned()));
             }
             column => {
                 let filter = parse_filter(column, &value)?;
@@ -928,7 +970,7 @@ fn parse_order(value: &str) -> Result<Vec<OrderTerm>, ApiError> {
 }
 
 /// Parses `column=[not.]op.value`.
-fn parse_filter(column: &str, expr: &str) -> Result<Filter, ApiError> {
+pub fn parse_filter(column: &str, expr: &str) -> Result<Filter, ApiError> {
     let (negate, rest) = match expr.strip_prefix("not.") {
         Some(r) => (true, r),
         None => (false, expr),

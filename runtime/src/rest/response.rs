@@ -4,6 +4,7 @@
 use super::execute::Outcome;
 use super::plan::{Plan, PlanKind};
 use crate::error::ApiError;
+use crate::meta::Returns;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -81,7 +82,7 @@ fn location(plan: &Plan, outcome: &Outcome) -> Option<String> {
 /// Builds the response.
 pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
     let n = outcome.page_total;
-    let range = if n > 0 && matches!(plan.kind, PlanKind::Read { .. }) {
+    let range = if n > 0 && matches!(plan.kind, PlanKind::Read { .. } | PlanKind::Call { .. }) {
         format!("{}-{}", plan.root.offset, plan.root.offset as i64 + n - 1)
     } else if n > 0 && plan.return_rows {
         format!("0-{}", n - 1)
@@ -126,10 +127,31 @@ pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
                 (StatusCode::NO_CONTENT, None)
             }
         }
+        PlanKind::Call { function, .. } => match function.returns {
+            Returns::Void => (StatusCode::NO_CONTENT, None),
+            // A single value is the JSON value itself, not an array.
+            Returns::Scalar(_) => (StatusCode::OK, outcome.body),
+            Returns::Row(_) => (
+                StatusCode::OK,
+                Some(outcome.first.unwrap_or_else(|| "null".into())),
+            ),
+            Returns::SetOf(_) => {
+                let partial = outcome
+                    .total
+                    .is_some_and(|t| n < t && (plan.root.limit.is_some() || plan.root.offset > 0));
+                let status = if partial {
+                    StatusCode::PARTIAL_CONTENT
+                } else {
+                    StatusCode::OK
+                };
+                (status, pick_body(plan, outcome))
+            }
+        },
     };
     let mut builder = Response::builder()
         .status(status)
         .header("content-range", content_range);
+    let body = if plan.head { None } else { body };
     let body = match body {
         Some(json) if plan.csv => match to_csv(&json) {
             Ok(csv) => Some(csv),
@@ -138,7 +160,7 @@ pub fn respond(plan: &Plan, outcome: Outcome, applied: &[String]) -> Response {
         other => other,
     };
     let has_body = body.is_some();
-    if has_body || matches!(plan.kind, PlanKind::Read { head: true }) {
+    if has_body || plan.head {
         let ct = if plan.csv {
             "text/csv; charset=utf-8"
         } else if plan.single {

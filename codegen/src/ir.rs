@@ -95,6 +95,8 @@ pub struct Schema {
     pub name: String,
     /// Served on `/rest/v1`.
     pub exposed: bool,
+    /// Aggregate functions allowed in `select=`.
+    pub aggregates: bool,
     /// Description.
     pub comment: Option<String>,
     /// Spec file it comes from.

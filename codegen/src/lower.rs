@@ -162,6 +162,7 @@ impl Lowerer<'_> {
             schemas.push(Schema {
                 name: spec.schema.clone(),
                 exposed: spec.exposed,
+                aggregates: spec.aggregates,
                 comment: spec.comment.clone(),
                 source: file.clone(),
             });

@@ -21,6 +21,9 @@ pub struct SpecFile {
     /// Serve this schema on `/rest/v1` (chosen with `Accept-Profile` / `Content-Profile`).
     #[serde(default)]
     pub exposed: bool,
+    /// Allow aggregate functions (`count()`, `col.sum()`, ...) in `select=` on this schema.
+    #[serde(default)]
+    pub aggregates: bool,
     /// A sentence or two about the schema; it reaches the database as a comment and OpenAPI.
     #[serde(default)]
     pub comment: Option<String>,

@@ -10,6 +10,7 @@ pub static CATALOG: Catalog = Catalog {
         Schema {
             name: "auth",
             exposed: false,
+            aggregates: false,
             tables: &[
                 Table {
                     schema: "auth",
@@ -115,6 +116,7 @@ pub static CATALOG: Catalog = Catalog {
         Schema {
             name: "public",
             exposed: true,
+            aggregates: true,
             tables: &[
                 Table {
                     schema: "public",

@@ -59,6 +59,8 @@ pub struct Schema {
     pub name: &'static str,
     /// Served on `/rest/v1`.
     pub exposed: bool,
+    /// Whether `select=` may use aggregate functions.
+    pub aggregates: bool,
     /// Tables.
     pub tables: &'static [Table],
     /// Functions, callable at `/rest/v1/rpc/<name>` when the schema is exposed.

@@ -1,5 +1,6 @@
 //! End-to-end tests: the generated server over real HTTP against a real PostgreSQL.
 
+mod aggregates;
 mod embed;
 mod formats;
 mod harness;

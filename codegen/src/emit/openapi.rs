@@ -1088,12 +1088,14 @@ mod tests {
                 IrSchema {
                     name: "auth".into(),
                     exposed: false,
+                    aggregates: false,
                     comment: None,
                     source: "auth.yaml".into(),
                 },
                 IrSchema {
                     name: "public".into(),
                     exposed: true,
+                    aggregates: false,
                     comment: Some("The application's tables.".into()),
                     source: "public.yaml".into(),
                 },

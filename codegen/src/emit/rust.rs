@@ -24,10 +24,11 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
     let schemas = ir.schemas.iter().map(|s| {
         let name = &s.name;
         let exposed = s.exposed;
+        let aggregates = s.aggregates;
         let tables = ir.tables.iter().filter(|t| t.schema == s.name).map(table);
         let functions = ir.functions.iter().filter(|f| f.schema == s.name).map(function);
         quote! {
-            Schema { name: #name, exposed: #exposed, tables: &[#(#tables),*], functions: &[#(#functions),*] }
+            Schema { name: #name, exposed: #exposed, aggregates: #aggregates, tables: &[#(#tables),*], functions: &[#(#functions),*] }
         }
     });
     let migrations = inputs.migrations.iter().map(|(version, name, path)| {

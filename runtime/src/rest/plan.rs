@@ -6,8 +6,8 @@
 //! naming the closest existing name.
 
 use super::request::{
-    Accept, Action, ApiRequest, Condition, Count, Embed, Filter, IsValue, JsonStep, OpArg, Operand,
-    Operator, Resolution, Return, SelectItem,
+    Accept, Action, Aggregate, ApiRequest, Condition, Count, Embed, Filter, IsValue, JsonStep,
+    OpArg, Operand, Operator, Resolution, Return, SelectItem,
 };
 use crate::error::ApiError;
 use crate::meta::{Arg, Catalog, Column, ForeignKey, Function, Returns, Table};
@@ -168,8 +168,10 @@ pub struct Upsert {
 /// One output column.
 #[derive(Debug)]
 pub struct Output {
-    /// The column.
-    pub column: &'static Column,
+    /// The column; None for `count()`.
+    pub column: Option<&'static Column>,
+    /// Aggregate applied to it.
+    pub aggregate: Option<Aggregate>,
     /// JSON path into it.
     pub path: Vec<JsonStep>,
     /// Output key.
@@ -674,7 +676,8 @@ impl NodeContext<'_> {
             match item {
                 SelectItem::Star => items.extend(table.columns.iter().map(|c| {
                     Item::Column(Output {
-                        column: c,
+                        column: Some(c),
+                        aggregate: None,
                         path: Vec::new(),
                         key: c.name.to_string(),
                         cast: None,
@@ -686,6 +689,32 @@ impl NodeContext<'_> {
                     alias,
                     cast,
                 } => items.push(Item::Column(output(table, name, json, alias, cast)?)),
+                SelectItem::Count { alias, cast } => {
+                    check_aggregates(self.catalog, table)?;
+                    items.push(Item::Column(Output {
+                        column: None,
+                        aggregate: Some(Aggregate::Count),
+                        path: Vec::new(),
+                        key: alias.clone().unwrap_or_else(|| "count".into()),
+                        cast: cast.as_deref().map(allowed_cast).transpose()?,
+                    }));
+                }
+                SelectItem::Aggregate {
+                    name,
+                    path: json,
+                    aggregate,
+                    alias,
+                    cast,
+                } => {
+                    check_aggregates(self.catalog, table)?;
+                    let mut out = output(table, name, json, &None, &None)?;
+                    out.aggregate = Some(*aggregate);
+                    out.key = alias
+                        .clone()
+                        .unwrap_or_else(|| aggregate.name().to_string());
+                    out.cast = cast.as_deref().map(allowed_cast).transpose()?;
+                    items.push(Item::Column(out));
+                }
                 SelectItem::Embed(e) => {
                     let key = e.alias.clone().unwrap_or_else(|| e.relation.clone());
                     let (child, rel) = relationship(self.catalog, table, e)?;
@@ -714,8 +743,20 @@ impl NodeContext<'_> {
                 }
             }
         }
-        // A select of only embeddings still returns the parent's columns? No: PostgREST
-        // returns exactly what was asked; an empty select means every column.
+        let aggregated = items
+            .iter()
+            .any(|i| matches!(i, Item::Column(o) if o.aggregate.is_some()));
+        if aggregated
+            && items
+                .iter()
+                .any(|i| matches!(i, Item::Embed(e) if !e.spread))
+        {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST100",
+                "Aggregates cannot be combined with embedded resources in the same select, except spread ones (...table(col))",
+            ));
+        }
         let filters = self
             .req
             .filters
@@ -1005,37 +1046,55 @@ fn output(
             ),
         ));
     }
-    let cast = match cast {
-        None => None,
-        Some(c) => Some(
-            CASTS
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(c))
-                .map(|(_, sql)| *sql)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "PGRST100",
-                        format!("cannot cast to `{c}`"),
-                    )
-                    .hint(format!(
-                        "Casts available: {}",
-                        CASTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                    ))
-                })?,
-        ),
-    };
+    let cast = cast.as_deref().map(allowed_cast).transpose()?;
     // PostgREST names a JSON path output after its last key.
     let key = alias
         .clone()
         .or_else(|| path.last().map(|s| s.key.clone()))
         .unwrap_or_else(|| column.name.to_string());
     Ok(Output {
-        column,
+        column: Some(column),
+        aggregate: None,
         path: path.to_vec(),
         key,
         cast,
     })
+}
+
+/// A cast from the allow-list.
+fn allowed_cast(c: &str) -> Result<&'static str, ApiError> {
+    CASTS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(c))
+        .map(|(_, sql)| *sql)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST100",
+                format!("cannot cast to `{c}`"),
+            )
+            .hint(format!(
+                "Casts available: {}",
+                CASTS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            ))
+        })
+}
+
+/// Aggregates can make a request expensive; a schema opts in with `aggregates: true`.
+fn check_aggregates(catalog: &Catalog, table: &Table) -> Result<(), ApiError> {
+    if catalog.schema(table.schema).is_some_and(|s| s.aggregates) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST123",
+            "Use of aggregate functions is not allowed",
+        )
+        .hint(format!(
+            "Set `aggregates: true` in the spec of schema `{}` to allow them",
+            table.schema
+        )))
+    }
 }
 
 fn condition(table: &'static Table, c: &Condition) -> Result<Cond, ApiError> {

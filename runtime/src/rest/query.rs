@@ -7,7 +7,7 @@
 //! bare statement and report rows affected.
 
 use super::plan::{Cond, EmbedPlan, Item, Node, Order, Plan, PlanKind, Relationship};
-use super::request::{Count, IsValue, JsonStep, OpArg, Operand, Operator};
+use super::request::{Aggregate, Count, IsValue, JsonStep, OpArg, Operand, Operator};
 use crate::meta::{Arg, Column, Function, Returns, Table};
 
 /// A value bound to a statement parameter.
@@ -232,6 +232,7 @@ pub fn build(plan: &Plan) -> Statement {
     let (cte, rows_from) = match &mutation {
         None => {
             let mut inner = format!("select {select} from {tbl} as {alias}{joins}{where_sql}");
+            inner.push_str(&group_by(&mut b, root));
             inner.push_str(&order_clause(&mut b, root));
             inner.push_str(&window(&mut b, root));
             (String::new(), format!("({inner}) _s"))
@@ -357,7 +358,22 @@ fn select_list(b: &mut Builder, node: &Node) -> String {
     for item in &node.items {
         match item {
             Item::Column(o) => {
-                let mut expr = b.field(&node.alias, o.column, &o.path);
+                let mut expr = match (o.column, o.aggregate) {
+                    (None, _) => "count(*)".to_string(),
+                    (Some(c), None) => b.field(&node.alias, c, &o.path),
+                    (Some(c), Some(agg)) => {
+                        let field = b.field(&node.alias, c, &o.path);
+                        // A JSON value has no sum or average; its numeric reading does.
+                        let field = if !o.path.is_empty()
+                            && matches!(agg, Aggregate::Sum | Aggregate::Avg)
+                        {
+                            format!("({field})::text::numeric")
+                        } else {
+                            field
+                        };
+                        format!("{}({field})", agg.name())
+                    }
+                };
                 if let Some(cast) = o.cast {
                     expr = format!("{expr}::{cast}");
                 }
@@ -443,6 +459,7 @@ fn embed_join(b: &mut Builder, parent: &Node, e: &EmbedPlan) -> String {
         table_ident(child.table),
         conditions.join(" and ")
     );
+    inner.push_str(&group_by(b, child));
     inner.push_str(&order_clause(b, child));
     inner.push_str(&window(b, child));
     let join_kind = if e.inner { "inner" } else { "left" };
@@ -492,6 +509,43 @@ fn link_condition(parent: &Node, e: &EmbedPlan) -> String {
                 pairs(&j, parent_fk.columns, &pa, parent_fk.ref_columns)
             )
         }
+    }
+}
+
+/// With an aggregate in the select, every other output groups the rows, as in PostgREST.
+/// Outputs are named by position: their expressions hold bound JSON keys, and the same
+/// expression written twice would carry two different placeholders.
+fn group_by(_b: &mut Builder, node: &Node) -> String {
+    let has_aggregate = node
+        .items
+        .iter()
+        .any(|i| matches!(i, Item::Column(o) if o.aggregate.is_some()));
+    if !has_aggregate {
+        return String::new();
+    }
+    let mut keys = Vec::new();
+    let mut position = 0;
+    for item in &node.items {
+        match item {
+            Item::Column(o) => {
+                position += 1;
+                if o.aggregate.is_none() {
+                    keys.push(position.to_string());
+                }
+            }
+            Item::Embed(e) if e.spread => {
+                for _ in output_keys(&e.node) {
+                    position += 1;
+                    keys.push(position.to_string());
+                }
+            }
+            Item::Embed(_) => position += 1,
+        }
+    }
+    if keys.is_empty() {
+        String::new()
+    } else {
+        format!(" group by {}", keys.join(", "))
     }
 }
 

@@ -87,6 +87,54 @@ pub enum SelectItem {
     },
     /// `alias:relation!hint!inner(items)` or `...relation(items)`.
     Embed(Embed),
+    /// `alias:count()`: rows per group.
+    Count {
+        /// Output key.
+        alias: Option<String>,
+        /// Cast of the result.
+        cast: Option<String>,
+    },
+    /// `alias:column.sum()` and the other aggregates.
+    Aggregate {
+        /// Column name.
+        name: String,
+        /// JSON path into the column.
+        path: Vec<JsonStep>,
+        /// The function.
+        aggregate: Aggregate,
+        /// Output key.
+        alias: Option<String>,
+        /// Cast of the result.
+        cast: Option<String>,
+    },
+}
+
+/// Aggregate functions allowed in `select=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    /// count(column)
+    Count,
+    /// sum
+    Sum,
+    /// avg
+    Avg,
+    /// min
+    Min,
+    /// max
+    Max,
+}
+
+impl Aggregate {
+    /// SQL name, which is also the default output key.
+    pub fn name(self) -> &'static str {
+        match self {
+            Aggregate::Count => "count",
+            Aggregate::Sum => "sum",
+            Aggregate::Avg => "avg",
+            Aggregate::Min => "min",
+            Aggregate::Max => "max",
+        }
+    }
 }
 
 /// An embedded resource in `select=`.
@@ -812,6 +860,9 @@ fn parse_select_item(raw: &str) -> Result<SelectItem, ApiError> {
     if raw == "*" {
         return Ok(SelectItem::Star);
     }
+    if let Some(item) = parse_aggregate(raw)? {
+        return Ok(item);
+    }
     if let Some(open) = raw.find('(') {
         let inner = raw[open + 1..].strip_suffix(')').ok_or_else(|| {
             bad_request(
@@ -878,6 +929,40 @@ fn parse_select_item(raw: &str) -> Result<SelectItem, ApiError> {
         alias,
         cast,
     })
+}
+
+/// `count()`, `alias:count()`, `column.sum()`, `alias:column->path.avg()::int`.
+fn parse_aggregate(raw: &str) -> Result<Option<SelectItem>, ApiError> {
+    let (alias, rest) = split_alias(raw);
+    let (body, cast) = match rest.rsplit_once("::") {
+        Some((b, c)) if b.trim_end().ends_with("()") => (b.trim(), Some(c.trim().to_string())),
+        _ => (rest.trim(), None),
+    };
+    let Some(call) = body.strip_suffix("()") else {
+        return Ok(None);
+    };
+    if call == "count" {
+        return Ok(Some(SelectItem::Count { alias, cast }));
+    }
+    let Some((field, func)) = call.rsplit_once('.') else {
+        return Ok(None);
+    };
+    let aggregate = match func {
+        "count" => Aggregate::Count,
+        "sum" => Aggregate::Sum,
+        "avg" => Aggregate::Avg,
+        "min" => Aggregate::Min,
+        "max" => Aggregate::Max,
+        _ => return Ok(None),
+    };
+    let (name, path) = parse_field(field)?;
+    Ok(Some(SelectItem::Aggregate {
+        name,
+        path,
+        aggregate,
+        alias,
+        cast,
+    }))
 }
 
 /// Splits `alias:rest`, leaving `::casts` alone.
@@ -1207,42 +1292,42 @@ mod tests {
         check(
             "name=eq.a.b",
             expect![[r#"
-            select: []
-            filters: [([], Filter(Filter { column: "name", path: [], negate: false, op: Eq, value: Value("a.b") }))]
-            order: []
-            windows: []"#]],
+                select: []
+                filters: [([], Filter(Filter { column: "name", path: [], negate: false, op: Eq, arg: None, value: Value("a.b") }))]
+                order: []
+                windows: []"#]],
         );
         check(
             "id=not.in.(1,\"2,3\",4)",
             expect![[r#"
-            select: []
-            filters: [([], Filter(Filter { column: "id", path: [], negate: true, op: In, value: List(["1", "2,3", "4"]) }))]
-            order: []
-            windows: []"#]],
+                select: []
+                filters: [([], Filter(Filter { column: "id", path: [], negate: true, op: In, arg: None, value: List(["1", "2,3", "4"]) }))]
+                order: []
+                windows: []"#]],
         );
         check(
             "status=is.null",
             expect![[r#"
-            select: []
-            filters: [([], Filter(Filter { column: "status", path: [], negate: false, op: Is, value: Keyword(Null) }))]
-            order: []
-            windows: []"#]],
+                select: []
+                filters: [([], Filter(Filter { column: "status", path: [], negate: false, op: Is, arg: None, value: Keyword(Null) }))]
+                order: []
+                windows: []"#]],
         );
         check(
             "or=(a.eq.1,and(b.gt.2,c.is.true))",
             expect![[r#"
-            select: []
-            filters: [([], Or(false, [Filter(Filter { column: "a", path: [], negate: false, op: Eq, value: Value("1") }), And(false, [Filter(Filter { column: "b", path: [], negate: false, op: Gt, value: Value("2") }), Filter(Filter { column: "c", path: [], negate: false, op: Is, value: Keyword(True) })])]))]
-            order: []
-            windows: []"#]],
+                select: []
+                filters: [([], Or(false, [Filter(Filter { column: "a", path: [], negate: false, op: Eq, arg: None, value: Value("1") }), And(false, [Filter(Filter { column: "b", path: [], negate: false, op: Gt, arg: None, value: Value("2") }), Filter(Filter { column: "c", path: [], negate: false, op: Is, arg: None, value: Keyword(True) })])]))]
+                order: []
+                windows: []"#]],
         );
         check(
             "settings->>model=eq.x&tools.name=like.*a*&tools.not.or=(a.eq.1)",
             expect![[r#"
-            select: []
-            filters: [([], Filter(Filter { column: "settings", path: [JsonStep { key: "model", as_text: true }], negate: false, op: Eq, value: Value("x") })), (["tools"], Filter(Filter { column: "name", path: [], negate: false, op: Like, value: Value("*a*") })), (["tools"], Or(true, [Filter(Filter { column: "a", path: [], negate: false, op: Eq, value: Value("1") })]))]
-            order: []
-            windows: []"#]],
+                select: []
+                filters: [([], Filter(Filter { column: "settings", path: [JsonStep { key: "model", as_text: true }], negate: false, op: Eq, arg: None, value: Value("x") })), (["tools"], Filter(Filter { column: "name", path: [], negate: false, op: Like, arg: None, value: Value("*a*") })), (["tools"], Or(true, [Filter(Filter { column: "a", path: [], negate: false, op: Eq, arg: None, value: Value("1") })]))]
+                order: []
+                windows: []"#]],
         );
         check(
             "name=equals.x",
@@ -1309,6 +1394,14 @@ mod tests {
         check(
             "select=settings->",
             expect!["error 400 PGRST100: `settings->` has an empty JSON path step"],
+        );
+        check(
+            "select=framework,n:count(),settings->temperature.avg()::numeric,id.count()",
+            expect![[r#"
+                select: [Column { name: "framework", path: [], alias: None, cast: None }, Count { alias: Some("n"), cast: None }, Aggregate { name: "settings", path: [JsonStep { key: "temperature", as_text: false }], aggregate: Avg, alias: None, cast: Some("numeric") }, Aggregate { name: "id", path: [], aggregate: Count, alias: None, cast: None }]
+                filters: []
+                order: []
+                windows: []"#]],
         );
     }
 

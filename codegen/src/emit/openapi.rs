@@ -9,7 +9,10 @@
 //!
 //! Every map is filled in IR order, so the same IR always gives the same bytes.
 
-use crate::ir::{BaseType, Column, DefaultValue, Field, Ir, JsonType, Rule, Shape, SqlType, Table};
+use crate::ir::{
+    BaseType, Column, DefaultValue, Field, Function, Ir, JsonType, Returns, Rule, Shape, SqlType,
+    Table,
+};
 use openapiv3::{
     APIKeyLocation, AdditionalProperties, AnySchema, ArrayType, BooleanType, Components, Header,
     HeaderStyle, Info, IntegerFormat, IntegerType, MediaType, NumberFormat, NumberType, ObjectType,
@@ -106,6 +109,17 @@ pub fn emit_openapi(ir: &Ir, schema: &str) -> String {
         paths
             .paths
             .insert(format!("/{}", t.name), ReferenceOr::Item(path_item(t)));
+    }
+
+    for f in ir
+        .functions
+        .iter()
+        .filter(|f| f.schema == schema && f.exposed)
+    {
+        paths.paths.insert(
+            format!("/rpc/{}", f.name),
+            ReferenceOr::Item(rpc_path_item(f)),
+        );
     }
 
     let schema_comment = ir
@@ -614,6 +628,133 @@ fn column_schema(table: &Table, column: &Column) -> Schema {
             ..Default::default()
         },
         schema_kind: kind,
+    }
+}
+
+/// The schema of a value of an SQL type, without constraints.
+fn type_schema(ty: SqlType) -> Schema {
+    let kind = base_kind(ty.base, &Rule::default(), false);
+    if ty.array {
+        plain(array_of(ReferenceOr::Item(plain(kind))))
+    } else {
+        plain(kind)
+    }
+}
+
+/// `/rpc/<function>`: POST with a JSON object of arguments, and GET with query parameters
+/// for functions that change nothing.
+fn rpc_path_item(f: &Function) -> PathItem {
+    let properties = f
+        .args
+        .iter()
+        .map(|a| (a.name.clone(), ReferenceOr::boxed_item(type_schema(a.ty))))
+        .collect();
+    let required: Vec<String> = f
+        .args
+        .iter()
+        .filter(|a| a.default_sql.is_none())
+        .map(|a| a.name.clone())
+        .collect();
+    let args_schema = plain(SchemaKind::Type(Type::Object(ObjectType {
+        properties,
+        required,
+        ..Default::default()
+    })));
+    let (status, result): (u16, Option<ReferenceOr<Schema>>) = match &f.returns {
+        Returns::Scalar(ty) => (200, Some(ReferenceOr::Item(type_schema(*ty)))),
+        Returns::SetOf(t) => (
+            200,
+            Some(ReferenceOr::Item(plain(array_of(ReferenceOr::ref_(
+                &schema_ref(t),
+            ))))),
+        ),
+        Returns::Row(t) => (200, Some(ReferenceOr::ref_(&schema_ref(t)))),
+        Returns::Void => (204, None),
+    };
+    let mut responses = Responses::default();
+    responses.responses.insert(
+        StatusCode::Code(status),
+        ReferenceOr::Item(Response {
+            description: match &f.returns {
+                Returns::Void => "Done; the function returns nothing.".to_string(),
+                _ => "The function's result.".to_string(),
+            },
+            content: result
+                .map(|r| [(JSON.to_string(), media(r))].into_iter().collect())
+                .unwrap_or_default(),
+            ..Default::default()
+        }),
+    );
+    for (code, name, _) in ERRORS {
+        if *code != 409 {
+            responses
+                .responses
+                .insert(StatusCode::Code(*code), response_ref(name));
+        }
+    }
+    let (summary, description) = split_comment(f.comment.as_deref());
+    let mut table_params = Vec::new();
+    if let Returns::SetOf(_) = f.returns {
+        for n in [
+            "select",
+            "order",
+            "range",
+            "rangeUnit",
+            "offset",
+            "limit",
+            "preferCount",
+        ] {
+            table_params.push(parameter_ref(n));
+        }
+    }
+    let post = Operation {
+        tags: vec!["rpc".to_string()],
+        summary: summary.clone(),
+        description: description.clone(),
+        operation_id: Some(format!("rpc_{}", f.name)),
+        parameters: table_params.clone(),
+        request_body: Some(ReferenceOr::Item(RequestBody {
+            description: Some("The arguments, by name.".to_string()),
+            content: [(JSON.to_string(), media(ReferenceOr::Item(args_schema)))]
+                .into_iter()
+                .collect(),
+            required: true,
+            ..Default::default()
+        })),
+        responses: responses.clone(),
+        ..Default::default()
+    };
+    let get = (f.volatility != "volatile").then(|| {
+        let mut parameters: Vec<ReferenceOr<Parameter>> = f
+            .args
+            .iter()
+            .map(|a| {
+                let mut p = query(
+                    &a.name,
+                    &format!("Argument `{}` ({}).", a.name, a.ty.sql()),
+                    type_schema(a.ty),
+                );
+                if let Parameter::Query { parameter_data, .. } = &mut p {
+                    parameter_data.required = a.default_sql.is_none();
+                }
+                ReferenceOr::Item(p)
+            })
+            .collect();
+        parameters.extend(table_params);
+        Operation {
+            tags: vec!["rpc".to_string()],
+            summary,
+            description,
+            operation_id: Some(format!("rpc_{}_get", f.name)),
+            parameters,
+            responses,
+            ..Default::default()
+        }
+    });
+    PathItem {
+        post: Some(post),
+        get,
+        ..Default::default()
     }
 }
 

@@ -4,6 +4,7 @@ mod aggregates;
 mod embed;
 mod formats;
 mod harness;
+mod nested;
 mod operators;
 mod prefer;
 mod rest;

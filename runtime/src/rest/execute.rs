@@ -39,17 +39,72 @@ pub async fn execute(
     rollback: bool,
     guard: Guard<'_>,
 ) -> Result<Outcome, ApiError> {
-    let db_err = |e: sqlx::Error| map_db_error(e, auth, table, command);
-    let mut tx = pool.begin().await.map_err(db_err)?;
+    let ctx = ErrorContext {
+        auth,
+        table,
+        command,
+    };
+    let mut tx = begin(pool, &ctx).await?;
+    let outcome = run(&mut tx, stmt, &ctx).await?;
+    guard(&outcome)?;
+    finish(tx, rollback, &ctx).await?;
+    Ok(outcome)
+}
+
+/// What a database error is explained with.
+pub struct ErrorContext<'a> {
+    /// The caller.
+    pub auth: &'a AuthContext,
+    /// The table addressed.
+    pub table: &'static Table,
+    /// The command, for RLS explanations.
+    pub command: &'static str,
+}
+
+impl ErrorContext<'_> {
+    fn map(&self, e: sqlx::Error) -> ApiError {
+        map_db_error(e, self.auth, self.table, self.command)
+    }
+}
+
+/// Opens the request's transaction as the caller's role, with its claims.
+pub async fn begin(
+    pool: &PgPool,
+    ctx: &ErrorContext<'_>,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, ApiError> {
+    let mut tx = pool.begin().await.map_err(|e| ctx.map(e))?;
     sqlx::query("select set_config('role', $1, true), set_config('request.jwt.claims', $2, true)")
-        .bind(auth.role)
-        .bind(auth.claims.to_string())
+        .bind(ctx.auth.role)
+        .bind(ctx.auth.claims.to_string())
         .execute(&mut *tx)
         .await
-        .map_err(db_err)?;
+        .map_err(|e| ctx.map(e))?;
+    Ok(tx)
+}
+
+/// Commits, or rolls back when asked to (`Prefer: tx=rollback`).
+pub async fn finish(
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    rollback: bool,
+    ctx: &ErrorContext<'_>,
+) -> Result<(), ApiError> {
+    if rollback {
+        tx.rollback().await.map_err(|e| ctx.map(e))
+    } else {
+        tx.commit().await.map_err(|e| ctx.map(e))
+    }
+}
+
+/// Runs one statement inside the request's transaction.
+pub async fn run(
+    tx: &mut sqlx::PgConnection,
+    stmt: &Statement,
+    ctx: &ErrorContext<'_>,
+) -> Result<Outcome, ApiError> {
+    let db_err = |e: sqlx::Error| ctx.map(e);
     let args = arguments(&stmt.binds)?;
     let query = sqlx::query_with(&stmt.sql, args);
-    let outcome = if stmt.returns_summary {
+    if stmt.returns_summary {
         let row = query.fetch_one(&mut *tx).await.map_err(db_err)?;
         let mut total: Option<i64> = row.try_get("total").map_err(ApiError::internal)?;
         if let Some((sql, binds)) = &stmt.explain {
@@ -68,26 +123,33 @@ pub async fn execute(
                     .map(|rows| rows as i64);
             }
         }
-        Outcome {
+        Ok(Outcome {
             total,
             page_total: row.try_get("page_total").map_err(ApiError::internal)?,
             body: row.try_get("body").map_err(ApiError::internal)?,
             first: row.try_get("first").map_err(ApiError::internal)?,
-        }
+        })
     } else {
         let done = query.execute(&mut *tx).await.map_err(db_err)?;
-        Outcome {
+        Ok(Outcome {
             page_total: done.rows_affected() as i64,
             ..Outcome::default()
-        }
-    };
-    guard(&outcome)?;
-    if rollback {
-        tx.rollback().await.map_err(db_err)?;
-    } else {
-        tx.commit().await.map_err(db_err)?;
+        })
     }
-    Ok(outcome)
+}
+
+/// Runs a query returning one text column per row, inside the request's transaction.
+pub async fn texts(
+    tx: &mut sqlx::PgConnection,
+    sql: &str,
+    binds: &[Bind],
+    ctx: &ErrorContext<'_>,
+) -> Result<Vec<String>, ApiError> {
+    let args = arguments(binds)?;
+    sqlx::query_scalar_with(sql, args)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| ctx.map(e))
 }
 
 fn arguments(binds: &[Bind]) -> Result<PgArguments, ApiError> {

@@ -6,6 +6,7 @@
 //! `response`. Each stage has its own module and error codes.
 
 pub mod execute;
+pub mod nested;
 pub mod plan;
 pub mod query;
 pub mod request;
@@ -134,6 +135,12 @@ async fn run(
             execute::Outcome::default(),
             &applied,
         ));
+    }
+    if let PlanKind::Insert { nested, .. } = &plan.kind
+        && !nested.is_empty()
+    {
+        let (plan, outcome) = nested::run(&state.pool, &auth, plan, rollback).await?;
+        return Ok(response::respond(&plan, outcome, &applied));
     }
     let stmt = query::build(&plan);
     tracing::debug!(sql = %stmt.sql, "statement");

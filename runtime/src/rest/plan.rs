@@ -134,6 +134,8 @@ pub enum PlanKind {
         missing_default: bool,
         /// ON CONFLICT handling, for upserts.
         upsert: Option<Upsert>,
+        /// Children inserted with their parents (a body key naming a to-many relationship).
+        nested: Vec<Nested>,
     },
     /// UPDATE.
     Update {
@@ -154,6 +156,19 @@ pub enum PlanKind {
         /// Their values, as a JSON object.
         values: Value,
     },
+}
+
+/// Children of a nested insert: `{"name": .., "agent_tools": [{..}, {..}]}`.
+#[derive(Debug)]
+pub struct Nested {
+    /// The body key.
+    pub key: String,
+    /// The child table.
+    pub table: &'static Table,
+    /// The child's foreign key to the parent's primary key (one column).
+    pub fk: &'static ForeignKey,
+    /// Each child row with the index of its parent row.
+    pub rows: Vec<(usize, Value)>,
 }
 
 /// How an insert resolves conflicts.
@@ -314,6 +329,12 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
                     ));
                 }
             };
+            let mut rows = rows;
+            let nested = if req.action == Action::Insert {
+                extract_nested(catalog, table, &mut rows)?
+            } else {
+                Vec::new()
+            };
             let columns = write_columns(table, req.columns.as_deref(), &rows)?;
             let upsert = if req.action == Action::Put {
                 check_put(table, &root, &rows[0])?;
@@ -363,6 +384,7 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
                 rows: Value::Array(rows),
                 missing_default: req.prefer.missing_default,
                 upsert,
+                nested,
             }
         }
         Action::Update => {
@@ -420,6 +442,78 @@ pub fn plan(catalog: &Catalog, req: ApiRequest) -> Result<Plan, ApiError> {
         strip_nulls: req.strip_nulls,
         head: req.action == (Action::Read { head: true }),
     })
+}
+
+/// Moves body keys that name a to-many relationship out of the parent rows.
+fn extract_nested(
+    catalog: &Catalog,
+    table: &'static Table,
+    rows: &mut [Value],
+) -> Result<Vec<Nested>, ApiError> {
+    let mut nested: Vec<Nested> = Vec::new();
+    let tables = catalog
+        .schema(table.schema)
+        .map(|s| s.tables)
+        .unwrap_or(&[]);
+    for (i, row) in rows.iter_mut().enumerate() {
+        let Some(obj) = row.as_object_mut() else {
+            continue;
+        };
+        let keys: Vec<String> = obj
+            .keys()
+            .filter(|k| table.column(k).is_none())
+            .cloned()
+            .collect();
+        for key in keys {
+            let Some(child) = tables.iter().find(|t| t.name == key) else {
+                continue;
+            };
+            let fks: Vec<&'static ForeignKey> = child
+                .foreign_keys
+                .iter()
+                .filter(|fk| fk.ref_schema == table.schema && fk.ref_table == table.name)
+                .collect();
+            let [fk] = fks.as_slice() else { continue };
+            if fk.columns.len() != 1
+                || table.primary_key.len() != 1
+                || fk.ref_columns != table.primary_key
+            {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "PGRST100",
+                    format!(
+                        "`{key}` cannot be inserted with `{}`: nested inserts need a one-column foreign key to a one-column primary key",
+                        table.name
+                    ),
+                ));
+            }
+            let value = obj.remove(&key).unwrap_or(Value::Null);
+            let children = match value {
+                Value::Array(items) if items.iter().all(Value::is_object) => items,
+                _ => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "PGRST102",
+                        format!("`{key}` in a nested insert must be an array of objects"),
+                    ));
+                }
+            };
+            let entry = match nested.iter_mut().position(|n| n.key == key) {
+                Some(p) => &mut nested[p],
+                None => {
+                    nested.push(Nested {
+                        key: key.clone(),
+                        table: child,
+                        fk,
+                        rows: Vec::new(),
+                    });
+                    nested.last_mut().expect("just pushed")
+                }
+            };
+            entry.rows.extend(children.into_iter().map(|c| (i, c)));
+        }
+    }
+    Ok(nested)
 }
 
 /// A call of a function at `/rpc/<name>`.
@@ -1165,7 +1259,7 @@ fn condition(table: &'static Table, c: &Condition) -> Result<Cond, ApiError> {
 }
 
 /// The columns a write sets: `columns=` when given, else every key of every row.
-fn write_columns(
+pub(crate) fn write_columns(
     table: &'static Table,
     given: Option<&[String]>,
     rows: &[Value],

@@ -145,6 +145,7 @@ pub fn build(plan: &Plan) -> Statement {
             rows,
             missing_default,
             upsert,
+            ..
         } => {
             let names = columns
                 .iter()

@@ -10,4 +10,5 @@ mod prefer;
 mod rest;
 mod rls;
 mod rpc;
+mod self_reference;
 mod supabase_js;

@@ -976,9 +976,14 @@ fn relationship(
         }
     }
     if let Some(hint) = &embed.hint {
+        // On a self-reference the same foreign key points both ways: a column hint then
+        // picks the parent (many-to-one) and a constraint-name hint the children.
+        let self_reference = embed.relation == parent.name;
         found.retain(|(_, rel, name, _)| {
-            name == hint
+            (name == hint && !self_reference)
                 || match rel {
+                    Relationship::ToOne(fk) if self_reference => fk.columns == [hint.as_str()],
+                    Relationship::ToMany(fk) if self_reference => fk.name == hint,
                     Relationship::ToOne(fk) | Relationship::ToMany(fk) => {
                         fk.name == hint || fk.columns == [hint.as_str()]
                     }

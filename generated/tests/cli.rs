@@ -90,11 +90,19 @@ struct Server {
 }
 
 fn serve(dir: &std::path::Path, port: u16) -> Server {
-    let mut child = bin()
-        .args(["serve", "--port", &port.to_string(), "--data-dir"])
+    serve_with(dir, port, None)
+}
+
+fn serve_with(dir: &std::path::Path, port: u16, database_url: Option<&str>) -> Server {
+    let mut cmd = bin();
+    cmd.args(["serve", "--port", &port.to_string(), "--data-dir"])
         .arg(dir)
         .env_remove("DATABASE_URL")
-        .env_remove("FERROBASE_JWT_SECRET")
+        .env_remove("FERROBASE_JWT_SECRET");
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -202,4 +210,46 @@ async fn serve_with_embedded_postgres_keeps_data_across_restarts() {
         text.contains("platform-0001") && text.contains("0001") && !text.contains("pending"),
         "{text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_uses_database_url_when_given() {
+    // A PostgreSQL of our own stands in for an external one.
+    let pg = runtime::embedded::EmbeddedPostgres::start(runtime::embedded::EmbeddedOptions {
+        home: home().join("external"),
+        port: None,
+    })
+    .await
+    .expect("a database to point at");
+    let admin = sqlx::PgPool::connect(&pg.superuser_url()).await.unwrap();
+    sqlx::raw_sql("drop database if exists external_app")
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::raw_sql("create database external_app")
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let url = pg.url_for("external_app");
+    let dir = home().join("external-serve");
+    let server = serve_with(&dir, free_port(), Some(&url));
+    let resp = reqwest::Client::new()
+        .get(format!("{}/rest/v1/agents", server.url))
+        .header("apikey", &server.anon)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    stop(server);
+    // The migrations went into that database, and no embedded cluster was made.
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("select count(*) from ferrobase.schema_migrations")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(applied >= 2, "{applied}");
+    db.close().await;
+    assert!(!dir.join("data").exists());
+    pg.stop().await.unwrap();
 }

@@ -7,6 +7,7 @@ mod harness;
 mod nested;
 mod operators;
 mod prefer;
+mod profiles;
 mod rest;
 mod rls;
 mod rpc;

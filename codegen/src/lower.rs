@@ -256,7 +256,17 @@ impl Lowerer<'_> {
         let mut defaulted = false;
         for (ai, a) in f.args.iter().enumerate() {
             let apath = format!("{path}.args[{ai}]");
-            if !valid_ident(&a.name) {
+            if a.name.is_empty() {
+                let json = SqlType::parse(&a.ty).is_some_and(|t| t.base.is_json() && !t.array);
+                if f.args.len() != 1 || !json {
+                    self.diags.error(
+                        file,
+                        &format!("{apath}.name"),
+                        "only a function's sole argument, of type json or jsonb, may be unnamed (it receives the whole request body)",
+                    );
+                    ok = false;
+                }
+            } else if !valid_ident(&a.name) {
                 self.diags.error(
                     file,
                     &format!("{apath}.name"),

@@ -71,7 +71,9 @@ pub struct FunctionSpec {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArgSpec {
-    /// Argument name.
+    /// Argument name. A function may instead take one unnamed `json` or `jsonb` argument,
+    /// which receives the whole request body of a call.
+    #[serde(default)]
     pub name: String,
     /// Type, as for columns.
     #[serde(rename = "type")]

@@ -585,6 +585,19 @@ pub static CATALOG: Catalog = Catalog {
                 },
                 Function {
                     schema: "public",
+                    name: "effective_settings",
+                    args: &[
+                        Arg {
+                            name: "",
+                            sql_type: "jsonb",
+                            has_default: false,
+                        },
+                    ],
+                    returns: Returns::Scalar("jsonb"),
+                    volatility: "immutable",
+                },
+                Function {
+                    schema: "public",
                     name: "search_agents",
                     args: &[
                         Arg {

@@ -149,3 +149,22 @@ async fn wrong_calls_are_explained() {
     let (s, _, _) = send(rpc(Method::DELETE, "agent_count")).await;
     assert_eq!(s, 405);
 }
+
+#[tokio::test]
+async fn a_sole_unnamed_json_argument_takes_the_body() {
+    let app = TestApp::start().await;
+    let (s, _, b) = send(
+        app.rest(Method::POST, "rpc/effective_settings", None)
+            .json(&json!({"temperature": 0.2, "stop": ["END"]})),
+    )
+    .await;
+    assert_eq!(
+        (s, b),
+        (
+            200,
+            json!({"temperature": 0.2, "max_tokens": 4096, "presence_penalty": 0, "frequency_penalty": 0, "top_p": 1, "stop": ["END"]})
+        )
+    );
+    let (s, _, b) = send(app.rest(Method::GET, "rpc/effective_settings", None)).await;
+    assert_eq!((s, b["code"].clone()), (405, json!("PGRST101")));
+}

@@ -275,7 +275,11 @@ fn function_view(f: &Function) -> FunctionView {
         .args
         .iter()
         .map(|a| {
-            let mut p = format!("{} {}", quote_ident(&a.name), a.ty.sql());
+            let mut p = if a.name.is_empty() {
+                a.ty.sql()
+            } else {
+                format!("{} {}", quote_ident(&a.name), a.ty.sql())
+            };
             if let Some(d) = &a.default_sql {
                 p.push_str(&format!(" default {d}"));
             }

@@ -655,11 +655,17 @@ fn rpc_path_item(f: &Function) -> PathItem {
         .filter(|a| a.default_sql.is_none())
         .map(|a| a.name.clone())
         .collect();
-    let args_schema = plain(SchemaKind::Type(Type::Object(ObjectType {
-        properties,
-        required,
-        ..Default::default()
-    })));
+    // One unnamed JSON argument takes the whole body, whatever its shape.
+    let unnamed = matches!(f.args.as_slice(), [a] if a.name.is_empty());
+    let args_schema = if unnamed {
+        plain(any_kind())
+    } else {
+        plain(SchemaKind::Type(Type::Object(ObjectType {
+            properties,
+            required,
+            ..Default::default()
+        })))
+    };
     let (status, result): (u16, Option<ReferenceOr<Schema>>) = match &f.returns {
         Returns::Scalar(ty) => (200, Some(ReferenceOr::Item(type_schema(*ty)))),
         Returns::SetOf(t) => (
@@ -724,7 +730,7 @@ fn rpc_path_item(f: &Function) -> PathItem {
         responses: responses.clone(),
         ..Default::default()
     };
-    let get = (f.volatility != "volatile").then(|| {
+    let get = (f.volatility != "volatile" && !unnamed).then(|| {
         let mut parameters: Vec<ReferenceOr<Parameter>> = f
             .args
             .iter()

@@ -128,6 +128,19 @@ comment on function "public"."agent_count"(text) is 'How many agents the caller 
 revoke execute on function "public"."agent_count"(text) from public;
 grant execute on function "public"."agent_count"(text) to "authenticated", "service_role";
 
+create or replace function "public"."effective_settings"(jsonb)
+returns jsonb
+language sql immutable
+as $fn$
+select jsonb_build_object(
+  'temperature', 0.7, 'max_tokens', 4096, 'presence_penalty', 0,
+  'frequency_penalty', 0, 'top_p', 1, 'stop', null
+) || coalesce($1, '{}'::jsonb)
+$fn$;
+comment on function "public"."effective_settings"(jsonb) is 'The model settings an agent runs with, given its own; unset keys take the defaults. Takes the request body as its one argument.';
+revoke execute on function "public"."effective_settings"(jsonb) from public;
+grant execute on function "public"."effective_settings"(jsonb) to "anon", "authenticated", "service_role";
+
 create or replace function "public"."search_agents"("query" text)
 returns setof "public"."agents"
 language sql stable

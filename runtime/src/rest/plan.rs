@@ -525,6 +525,24 @@ fn plan_call(
     let functions = catalog.schema(schema).map(|s| s.functions).unwrap_or(&[]);
     let function = functions.iter().find(|f| f.name == req.table);
     let read = matches!(req.action, Action::Read { .. });
+    // A sole unnamed JSON argument receives the whole body, whatever its shape.
+    if let Some(f) = function
+        && let [arg] = f.args
+        && arg.name.is_empty()
+    {
+        if read {
+            return Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "PGRST101",
+                format!(
+                    "{schema}.{} takes the request body as its argument; call it with POST",
+                    f.name
+                ),
+            ));
+        }
+        let body = req.body.take().unwrap_or(Value::Object(Default::default()));
+        return finish_call(catalog, schema, req, f, vec![arg], body);
+    }
     // Arguments: the JSON body of a POST, or the query parameters of a GET that name one.
     let mut values = serde_json::Map::new();
     if read {
@@ -615,6 +633,18 @@ fn plan_call(
         .iter()
         .filter(|a| values.contains_key(a.name))
         .collect();
+    finish_call(catalog, schema, req, function, args, Value::Object(values))
+}
+
+/// The rest of a call's plan once its arguments are known.
+fn finish_call(
+    catalog: &Catalog,
+    schema: &'static str,
+    req: ApiRequest,
+    function: &'static Function,
+    args: Vec<&'static Arg>,
+    values: Value,
+) -> Result<Plan, ApiError> {
     let returned = match function.returns {
         Returns::SetOf(t) | Returns::Row(t) => catalog.table(schema, t),
         Returns::Scalar(_) | Returns::Void => None,
@@ -663,7 +693,7 @@ fn plan_call(
         kind: PlanKind::Call {
             function,
             args,
-            values: Value::Object(values),
+            values,
         },
         return_rows: true,
         single: req.accept == Accept::Object || matches!(function.returns, Returns::Row(_)),

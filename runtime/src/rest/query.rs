@@ -310,6 +310,12 @@ fn call_sql(
     if args.is_empty() {
         return (format!("{ident}()"), String::new());
     }
+    if let [arg] = args
+        && arg.name.is_empty()
+    {
+        let p = b.bind(Bind::Json(values.to_string()));
+        return (format!("{ident}({p}::{})", arg.sql_type), String::new());
+    }
     let p = b.bind(Bind::Json(values.to_string()));
     let defs = args
         .iter()

@@ -3,9 +3,17 @@
 //! [`crate::lower`] builds it from the parsed YAML; every emitter reads only this.
 //! Names are settled (constraint and index names included), references are resolved and
 //! tables are in dependency order, so emitters never need to look anything up.
+//!
+//! The model also serializes (serde) into the snapshot committed beside each generated
+//! migration (see [`crate::history`]), which [`crate::diff`] compares with the next spec.
+//! A field added later needs `#[serde(default)]` so that older snapshots still load.
+//! What only steers a transition (`renamed_from`, `allow_destructive`) is not part of a
+//! snapshot.
+
+use serde::{Deserialize, Serialize};
 
 /// The whole spec.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ir {
     /// Schemas, sorted by name.
     pub schemas: Vec<Schema>,
@@ -16,10 +24,110 @@ pub struct Ir {
     pub sources: Vec<String>,
     /// Functions, sorted by schema and name.
     pub functions: Vec<Function>,
+    /// Changes that destroy data which the spec marks as intended (`allow_destructive`).
+    #[serde(skip)]
+    pub allow_destructive: Vec<Destructive>,
+    /// Typed endpoints, sorted by path. They change no database object, so they are not
+    /// part of a snapshot.
+    #[serde(skip)]
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// A change that can destroy data, which a migration only makes when the spec lists it
+/// under `allow_destructive`. Displayed (and parsed) as the entry that allows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destructive {
+    /// `drop table <schema>.<table>`: the table and its rows go.
+    DropTable {
+        /// Schema name.
+        schema: String,
+        /// Table name.
+        table: String,
+    },
+    /// `drop column <schema>.<table>.<column>`: the column and its values go.
+    DropColumn {
+        /// Schema name.
+        schema: String,
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+    },
+    /// `alter column <schema>.<table>.<column> type <type>`: a conversion that can fail on
+    /// existing values or lose part of them.
+    AlterType {
+        /// Schema name.
+        schema: String,
+        /// Table name.
+        table: String,
+        /// Column name.
+        column: String,
+        /// The new type.
+        ty: SqlType,
+    },
+}
+
+impl Destructive {
+    /// Parses an `allow_destructive` entry; keywords are case-insensitive and type names
+    /// are settled (`int` is `integer`), so equal intents compare equal.
+    pub fn parse(entry: &str) -> Option<Destructive> {
+        let words: Vec<&str> = entry.split_whitespace().collect();
+        let keyword = |i: usize, k: &str| words.get(i).is_some_and(|w| w.eq_ignore_ascii_case(k));
+        let name = |i: usize, parts: usize| -> Option<Vec<String>> {
+            let split: Vec<String> = words.get(i)?.split('.').map(str::to_string).collect();
+            (split.len() == parts && split.iter().all(|p| !p.is_empty())).then_some(split)
+        };
+        if keyword(0, "drop") && keyword(1, "table") && words.len() == 3 {
+            let [schema, table]: [String; 2] = name(2, 2)?.try_into().ok()?;
+            return Some(Destructive::DropTable { schema, table });
+        }
+        if keyword(0, "drop") && keyword(1, "column") && words.len() == 3 {
+            let [schema, table, column]: [String; 3] = name(2, 3)?.try_into().ok()?;
+            return Some(Destructive::DropColumn {
+                schema,
+                table,
+                column,
+            });
+        }
+        if keyword(0, "alter") && keyword(1, "column") && keyword(3, "type") && words.len() > 4 {
+            let [schema, table, column]: [String; 3] = name(2, 3)?.try_into().ok()?;
+            let ty = SqlType::parse(&words[4..].join(" ").to_ascii_lowercase())?;
+            return Some(Destructive::AlterType {
+                schema,
+                table,
+                column,
+                ty,
+            });
+        }
+        None
+    }
+}
+
+impl std::fmt::Display for Destructive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Destructive::DropTable { schema, table } => write!(f, "drop table {schema}.{table}"),
+            Destructive::DropColumn {
+                schema,
+                table,
+                column,
+            } => write!(f, "drop column {schema}.{table}.{column}"),
+            Destructive::AlterType {
+                schema,
+                table,
+                column,
+                ty,
+            } => write!(
+                f,
+                "alter column {schema}.{table}.{column} type {}",
+                ty.sql()
+            ),
+        }
+    }
 }
 
 /// A SQL function.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Function {
     /// Schema name.
     pub schema: String,
@@ -46,7 +154,7 @@ pub struct Function {
 }
 
 /// A function argument.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Arg {
     /// Name.
     pub name: String,
@@ -57,7 +165,8 @@ pub struct Arg {
 }
 
 /// What a function returns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Returns {
     /// One value of a type.
     Scalar(SqlType),
@@ -89,7 +198,7 @@ impl Returns {
 }
 
 /// A Postgres schema.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     /// Schema name.
     pub name: String,
@@ -104,7 +213,7 @@ pub struct Schema {
 }
 
 /// A table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     /// Schema name.
     pub schema: String,
@@ -132,12 +241,20 @@ pub struct Table {
     pub grants: Vec<Grant>,
     /// Whether the table's schema is exposed on `/rest/v1`.
     pub exposed: bool,
+    /// The table's name in the previous spec, when the spec renames it.
+    #[serde(skip)]
+    pub renamed_from: Option<String>,
 }
 
 impl Table {
     /// `schema.name`, for messages.
     pub fn qualified(&self) -> String {
         format!("{}.{}", self.schema, self.name)
+    }
+
+    /// The name of the primary key constraint.
+    pub fn primary_key_name(&self) -> String {
+        format!("{}_pkey", self.name)
     }
 
     /// Finds a column by name.
@@ -147,7 +264,7 @@ impl Table {
 }
 
 /// A column.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     /// Column name.
     pub name: String,
@@ -161,10 +278,14 @@ pub struct Column {
     pub comment: Option<String>,
     /// Value constraints shared by the database, request validation and OpenAPI.
     pub rule: Rule,
+    /// The column's name in the previous spec, when the spec renames it.
+    #[serde(skip)]
+    pub renamed_from: Option<String>,
 }
 
 /// A column default.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DefaultValue {
     /// A literal value, rendered as a quoted SQL literal cast to the column type.
     Literal(serde_json::Value),
@@ -172,8 +293,9 @@ pub enum DefaultValue {
     Sql(String),
 }
 
-/// A SQL type: a base type, possibly an array of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A SQL type: a base type, possibly an array of it. Serialized as its SQL spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct SqlType {
     /// The element type.
     pub base: BaseType,
@@ -306,8 +428,23 @@ impl SqlType {
     }
 }
 
+impl From<SqlType> for String {
+    fn from(ty: SqlType) -> String {
+        ty.sql()
+    }
+}
+
+impl TryFrom<String> for SqlType {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<SqlType, String> {
+        SqlType::parse(&s).ok_or_else(|| format!("unknown type `{s}`"))
+    }
+}
+
 /// The JSON types a shape field can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum JsonType {
     /// A JSON string.
     String,
@@ -351,7 +488,7 @@ impl JsonType {
 }
 
 /// Value constraints of a column or a shape field.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     /// Minimum length in characters.
     pub min_length: Option<u32>,
@@ -380,7 +517,7 @@ impl Rule {
 }
 
 /// The shape of a JSON object.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shape {
     /// Keys, sorted by name.
     pub fields: Vec<Field>,
@@ -389,7 +526,7 @@ pub struct Shape {
 }
 
 /// One key of a JSON object shape.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Field {
     /// Key.
     pub name: String,
@@ -408,7 +545,7 @@ pub struct Field {
 }
 
 /// A unique constraint.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unique {
     /// Constraint name.
     pub name: String,
@@ -417,7 +554,7 @@ pub struct Unique {
 }
 
 /// A CHECK constraint.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     /// Constraint name.
     pub name: String,
@@ -428,7 +565,7 @@ pub struct Check {
 }
 
 /// A foreign key.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ForeignKey {
     /// Constraint name.
     pub name: String,
@@ -445,7 +582,8 @@ pub struct ForeignKey {
 }
 
 /// Referential action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FkAction {
     /// NO ACTION
     NoAction,
@@ -485,7 +623,7 @@ impl FkAction {
 }
 
 /// An index.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Index {
     /// Index name.
     pub name: String,
@@ -498,7 +636,7 @@ pub struct Index {
 }
 
 /// One indexed column.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexColumn {
     /// Column name.
     pub name: String,
@@ -507,7 +645,8 @@ pub struct IndexColumn {
 }
 
 /// The command a policy applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// SELECT
     Select,
@@ -547,7 +686,7 @@ impl Command {
 }
 
 /// A Row Level Security policy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     /// Name.
     pub name: String,
@@ -564,7 +703,7 @@ pub struct Policy {
 }
 
 /// Privileges of one role on a table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Grant {
     /// Role.
     pub role: String,
@@ -574,3 +713,55 @@ pub struct Grant {
 
 /// The API roles every project has.
 pub const API_ROLES: &[&str] = &["anon", "authenticated", "service_role"];
+
+/// A typed endpoint under `/api`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// Collection path.
+    pub path: String,
+    /// Message of its 404.
+    pub not_found: String,
+    /// What it serves.
+    pub kind: EndpointKind,
+}
+
+/// Kinds of typed endpoints.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndpointKind {
+    /// CRUD over a table.
+    Crud(Box<Crud>),
+    /// A function call.
+    Sql {
+        /// `GET` or `POST`.
+        method: String,
+        /// Schema.
+        schema: String,
+        /// Function.
+        function: String,
+    },
+}
+
+/// CRUD over a table; see `runtime::meta::Crud`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Crud {
+    /// Schema.
+    pub schema: String,
+    /// Table.
+    pub table: String,
+    /// Item path parameter.
+    pub item_param: String,
+    /// Key column.
+    pub key: String,
+    /// Owner column.
+    pub owner: Option<String>,
+    /// Parent (endpoint path, param, column).
+    pub parent: Option<(String, String, String)>,
+    /// Operations.
+    pub operations: Vec<String>,
+    /// (field, column) renames.
+    pub renames: Vec<(String, String)>,
+    /// Fields PATCH reads.
+    pub update_fields: Vec<String>,
+    /// Lookup (field, table, column, key, sets).
+    pub lookup: Option<(String, String, String, String, String)>,
+}

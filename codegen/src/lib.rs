@@ -6,6 +6,7 @@
 //! same input always gives byte-identical output.
 #![warn(missing_docs)]
 
+pub mod ddl;
 pub mod emit;
 pub mod error;
 pub mod ir;

@@ -186,6 +186,14 @@ impl Lowerer<'_> {
 
         let mut tables = Vec::new();
         for (file, spec) in self.files {
+            self.renames(
+                file,
+                "tables",
+                "table",
+                spec.tables
+                    .iter()
+                    .map(|t| (t.name.as_str(), t.renamed_from.as_deref())),
+            );
             let mut names = BTreeSet::new();
             for (ti, t) in spec.tables.iter().enumerate() {
                 let path = format!("tables[{ti}]");
@@ -230,11 +238,71 @@ impl Lowerer<'_> {
         functions.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         let mut sources: Vec<String> = self.files.iter().map(|(f, _)| f.clone()).collect();
         sources.sort();
+        let mut allow_destructive = Vec::new();
+        for (file, spec) in self.files {
+            for (i, entry) in spec.allow_destructive.iter().enumerate() {
+                match Destructive::parse(entry) {
+                    Some(d) if !allow_destructive.contains(&d) => allow_destructive.push(d),
+                    Some(_) => {}
+                    None => self.diags.error(
+                        file,
+                        &format!("allow_destructive[{i}]"),
+                        format!(
+                            "`{entry}` is not a change this list can allow; write `drop table <schema>.<table>`, `drop column <schema>.<table>.<column>` or `alter column <schema>.<table>.<column> type <type>`"
+                        ),
+                    ),
+                }
+            }
+        }
+        let endpoints = self.endpoints(&tables, &functions);
         Ir {
             schemas,
             tables,
             sources,
             functions,
+            allow_destructive,
+            endpoints,
+        }
+    }
+
+    /// Checks the `renamed_from` keys of a list of tables or columns: each names an old
+    /// name that no item of the list still has, and no two name the same one.
+    fn renames<'n>(
+        &mut self,
+        file: &str,
+        path: &str,
+        what: &str,
+        items: impl Iterator<Item = (&'n str, Option<&'n str>)>,
+    ) {
+        let items: Vec<(&str, Option<&str>)> = items.collect();
+        let mut claimed: BTreeMap<&str, &str> = BTreeMap::new();
+        for (i, (name, from)) in items.iter().enumerate() {
+            let Some(from) = from else { continue };
+            let rpath = format!("{path}[{i}].renamed_from");
+            if !valid_ident(from) {
+                self.diags
+                    .error(file, &rpath, format!("`{from}` is not a valid {what} name"));
+            } else if from == name {
+                self.diags.error(
+                    file,
+                    &rpath,
+                    format!("{what} `{name}` cannot be renamed from its own name"),
+                );
+            } else if items.iter().any(|(n, _)| n == from) {
+                self.diags.error(
+                    file,
+                    &rpath,
+                    format!(
+                        "{what} `{name}` is renamed from `{from}`, but `{from}` is still declared"
+                    ),
+                );
+            } else if let Some(other) = claimed.insert(from, name) {
+                self.diags.error(
+                    file,
+                    &rpath,
+                    format!("{what}s `{other}` and `{name}` are both renamed from `{from}`"),
+                );
+            }
         }
     }
 
@@ -417,7 +485,16 @@ impl Lowerer<'_> {
             policies: Vec::new(),
             grants: Vec::new(),
             exposed: spec.exposed,
+            renamed_from: t.renamed_from.clone(),
         };
+        self.renames(
+            file,
+            &format!("{path}.columns"),
+            "column",
+            t.columns
+                .iter()
+                .map(|c| (c.name.as_str(), c.renamed_from.as_deref())),
+        );
         let mut col_names = BTreeSet::new();
         for (ci, c) in t.columns.iter().enumerate() {
             let cpath = format!("{path}.columns[{ci}]");
@@ -754,6 +831,7 @@ impl Lowerer<'_> {
             default,
             comment: c.comment.clone(),
             rule,
+            renamed_from: c.renamed_from.clone(),
         })
     }
 
@@ -1134,6 +1212,229 @@ pub fn literal_default(v: &serde_json::Value, ty: SqlType) -> String {
             format!("array[{}]::{}", parts.join(", "), ty.sql())
         }
         other => format!("{}::{}", quote_literal(&other.to_string()), ty.sql()),
+    }
+}
+
+impl Lowerer<'_> {
+    /// Checks every typed endpoint against the tables and functions of its file's schema.
+    fn endpoints(&mut self, tables: &[Table], functions: &[Function]) -> Vec<Endpoint> {
+        let mut out: Vec<Endpoint> = Vec::new();
+        let all_paths: Vec<String> = self
+            .files
+            .iter()
+            .flat_map(|(_, s)| s.endpoints.iter().map(|e| e.path.clone()))
+            .collect();
+        for (file, spec) in self.files {
+            for (ei, e) in spec.endpoints.iter().enumerate() {
+                let path = format!("endpoints[{ei}]");
+                if !e.path.starts_with("/api/") || e.path.ends_with('/') {
+                    self.diags.error(
+                        file,
+                        &format!("{path}.path"),
+                        format!("`{}` must start with /api/ and not end with /", e.path),
+                    );
+                    continue;
+                }
+                if out.iter().any(|o| o.path == e.path) {
+                    self.diags.error(
+                        file,
+                        &format!("{path}.path"),
+                        format!("endpoint `{}` is declared twice", e.path),
+                    );
+                    continue;
+                }
+                let params: Vec<&str> = e
+                    .path
+                    .split('/')
+                    .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+                    .collect();
+                let kind = match (&e.crud, &e.sql) {
+                    (Some(c), None) => {
+                        let Some(table) = tables
+                            .iter()
+                            .find(|t| t.schema == spec.schema && t.name == c.table)
+                        else {
+                            self.diags.error(
+                                file,
+                                &format!("{path}.crud.table"),
+                                format!("table `{}.{}` is not declared", spec.schema, c.table),
+                            );
+                            continue;
+                        };
+                        let column_ok = |name: &str, at: &str, this: &mut Self| {
+                            if table.column(name).is_none() {
+                                let known: BTreeSet<String> =
+                                    table.columns.iter().map(|c| c.name.clone()).collect();
+                                this.unknown_column(
+                                    file,
+                                    &format!("{path}.crud.{at}"),
+                                    &table.name,
+                                    name,
+                                    &known,
+                                );
+                            }
+                        };
+                        let key = c
+                            .key
+                            .clone()
+                            .or_else(|| table.primary_key.first().cloned())
+                            .unwrap_or_else(|| "id".into());
+                        column_ok(&key, "key", self);
+                        if let Some(owner) = &c.owner {
+                            column_ok(owner, "owner", self);
+                        }
+                        let item = c.item.clone().unwrap_or_else(|| "id".into());
+                        if params.contains(&item.as_str()) {
+                            self.diags.error(file, &format!("{path}.crud.item"), format!("`{item}` is already a parameter of `{}`; name the item parameter with `item:`", e.path));
+                        }
+                        let operations = c.operations.clone().unwrap_or_else(|| {
+                            ["list", "get", "create", "update", "delete"]
+                                .map(String::from)
+                                .to_vec()
+                        });
+                        for op in &operations {
+                            if !["list", "get", "create", "update", "delete"].contains(&op.as_str())
+                            {
+                                self.diags.error(file, &format!("{path}.crud.operations"), format!("unknown operation `{op}`; use list, get, create, update or delete"));
+                            }
+                        }
+                        let parent = match &c.parent {
+                            None => None,
+                            Some(p) => {
+                                if !all_paths.contains(&p.endpoint) {
+                                    self.diags.error(
+                                        file,
+                                        &format!("{path}.crud.parent.endpoint"),
+                                        format!("no endpoint `{}` is declared", p.endpoint),
+                                    );
+                                }
+                                if !params.contains(&p.param.as_str()) {
+                                    self.diags.error(
+                                        file,
+                                        &format!("{path}.crud.parent.param"),
+                                        format!("`{}` is not a parameter of `{}`", p.param, e.path),
+                                    );
+                                }
+                                column_ok(&p.column, "parent.column", self);
+                                Some((p.endpoint.clone(), p.param.clone(), p.column.clone()))
+                            }
+                        };
+                        for (field, column) in &c.renames {
+                            column_ok(column, &format!("renames.{field}"), self);
+                        }
+                        for field in &c.update {
+                            let column = c.renames.get(field).unwrap_or(field);
+                            column_ok(column, "update", self);
+                        }
+                        let lookup = match &c.lookup {
+                            None => None,
+                            Some(l) => {
+                                let key = l.key.clone().unwrap_or_else(|| "id".into());
+                                match tables
+                                    .iter()
+                                    .find(|t| t.schema == spec.schema && t.name == l.table)
+                                {
+                                    None => self.diags.error(
+                                        file,
+                                        &format!("{path}.crud.lookup.table"),
+                                        format!(
+                                            "table `{}.{}` is not declared",
+                                            spec.schema, l.table
+                                        ),
+                                    ),
+                                    Some(lt) => {
+                                        for col in [&l.column, &key] {
+                                            if lt.column(col).is_none() {
+                                                self.diags.error(
+                                                    file,
+                                                    &format!("{path}.crud.lookup"),
+                                                    format!(
+                                                        "table `{}` has no column `{col}`",
+                                                        lt.name
+                                                    ),
+                                                );
+                                            }
+                                        }
+                                    }
+                                }
+                                column_ok(&l.sets, "lookup.sets", self);
+                                Some((
+                                    l.field.clone(),
+                                    l.table.clone(),
+                                    l.column.clone(),
+                                    key,
+                                    l.sets.clone(),
+                                ))
+                            }
+                        };
+                        EndpointKind::Crud(Box::new(Crud {
+                            schema: spec.schema.clone(),
+                            table: c.table.clone(),
+                            item_param: item,
+                            key,
+                            owner: c.owner.clone(),
+                            parent,
+                            operations,
+                            renames: c
+                                .renames
+                                .iter()
+                                .map(|(f, col)| (f.clone(), col.clone()))
+                                .collect(),
+                            update_fields: c.update.clone(),
+                            lookup,
+                        }))
+                    }
+                    (None, Some(q)) => {
+                        if !functions
+                            .iter()
+                            .any(|f| f.schema == spec.schema && f.name == q.function)
+                        {
+                            self.diags.error(
+                                file,
+                                &format!("{path}.sql.function"),
+                                format!(
+                                    "function `{}.{}` is not declared",
+                                    spec.schema, q.function
+                                ),
+                            );
+                            continue;
+                        }
+                        let method = q
+                            .method
+                            .clone()
+                            .unwrap_or_else(|| "POST".into())
+                            .to_ascii_uppercase();
+                        if method != "GET" && method != "POST" {
+                            self.diags.error(
+                                file,
+                                &format!("{path}.sql.method"),
+                                format!("method `{method}` is not GET or POST"),
+                            );
+                        }
+                        EndpointKind::Sql {
+                            method,
+                            schema: spec.schema.clone(),
+                            function: q.function.clone(),
+                        }
+                    }
+                    _ => {
+                        self.diags.error(
+                            file,
+                            &path,
+                            "an endpoint needs exactly one of `crud` or `sql`",
+                        );
+                        continue;
+                    }
+                };
+                out.push(Endpoint {
+                    path: e.path.clone(),
+                    not_found: e.not_found.clone().unwrap_or_else(|| "Not found".into()),
+                    kind,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
     }
 }
 

@@ -33,6 +33,14 @@ pub struct SpecFile {
     /// SQL functions; those in exposed schemas are callable at `/rest/v1/rpc/<name>`.
     #[serde(default)]
     pub functions: Vec<FunctionSpec>,
+    /// Changes that destroy data which the next migration may make, one entry each:
+    /// `drop table <schema>.<table>`, `drop column <schema>.<table>.<column>` or
+    /// `alter column <schema>.<table>.<column> type <type>`. Any file may name any schema.
+    #[serde(default)]
+    pub allow_destructive: Vec<String>,
+    /// Typed endpoints under `/api`.
+    #[serde(default)]
+    pub endpoints: Vec<EndpointSpec>,
 }
 
 /// A SQL function.
@@ -93,6 +101,10 @@ fn default_version() -> u32 {
 pub struct TableSpec {
     /// Table name (unquoted identifier: lowercase letters, digits, underscores).
     pub name: String,
+    /// The table's previous name in the same schema: the next migration renames the table
+    /// instead of dropping it and creating a new one.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// Description shown in OpenAPI and as the table comment.
     #[serde(default)]
     pub comment: Option<String>,
@@ -124,6 +136,10 @@ pub struct TableSpec {
 pub struct ColumnSpec {
     /// Column name.
     pub name: String,
+    /// The column's previous name: the next migration renames the column, keeping its
+    /// values, instead of dropping it and adding a new one.
+    #[serde(default)]
+    pub renamed_from: Option<String>,
     /// Postgres type: uuid, text, boolean, smallint, integer, bigint, real, double precision,
     /// numeric, jsonb, json, timestamptz, timestamp, date, time, bytea, or one of those
     /// followed by `[]`.
@@ -293,4 +309,93 @@ pub fn json_schema() -> String {
     let mut out = serde_json::to_string_pretty(&schema).expect("schema serializes");
     out.push('\n');
     out
+}
+
+/// A typed endpoint under `/api`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    /// Collection path, e.g. `/api/agents` or `/api/agents/{id}/tools`.
+    pub path: String,
+    /// CRUD over a table of this file's schema.
+    #[serde(default)]
+    pub crud: Option<CrudSpec>,
+    /// A call of a function of this file's schema.
+    #[serde(default)]
+    pub sql: Option<SqlEndpointSpec>,
+    /// Message of the 404 for a row that does not exist or is not the caller's.
+    #[serde(default)]
+    pub not_found: Option<String>,
+}
+
+/// CRUD over a table.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrudSpec {
+    /// The table.
+    pub table: String,
+    /// Operations served: list, get, create, update, delete (default: all).
+    #[serde(default)]
+    pub operations: Option<Vec<String>>,
+    /// Path parameter naming one row (default `id`).
+    #[serde(default)]
+    pub item: Option<String>,
+    /// Column that parameter matches (default: the primary key).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Column holding the owner's user id: rows are scoped to the caller.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// For nested collections: the parent endpoint.
+    #[serde(default)]
+    pub parent: Option<ParentSpec>,
+    /// Field names that differ from columns: `field: column`.
+    #[serde(default)]
+    pub renames: std::collections::BTreeMap<String, String>,
+    /// Fields PATCH reads; other keys are ignored (default: all columns).
+    #[serde(default)]
+    pub update: Vec<String>,
+    /// On create, a field naming a row of another table by a unique column.
+    #[serde(default)]
+    pub lookup: Option<LookupSpec>,
+}
+
+/// The parent of a nested collection.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParentSpec {
+    /// The parent endpoint's path.
+    pub endpoint: String,
+    /// The path parameter holding the parent's key.
+    pub param: String,
+    /// The column referencing the parent.
+    pub column: String,
+}
+
+/// A create-time lookup.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupSpec {
+    /// Body field, e.g. `tool_name`.
+    pub field: String,
+    /// Table looked up (same schema).
+    pub table: String,
+    /// Its unique column the field matches, e.g. `name`.
+    pub column: String,
+    /// Its column whose value is stored (default `id`).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// The column of the endpoint's table that stores it, e.g. `tool_id`.
+    pub sets: String,
+}
+
+/// A function-bound endpoint.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SqlEndpointSpec {
+    /// The function (same schema).
+    pub function: String,
+    /// `GET` or `POST` (default `POST`).
+    #[serde(default)]
+    pub method: Option<String>,
 }

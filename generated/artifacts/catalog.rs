@@ -1,8 +1,9 @@
 // @generated from spec/auth.yaml, spec/public.yaml — do not edit
 #[allow(unused_imports)]
 use ::runtime::meta::{
-    Arg, Catalog, Column, ColumnKind, Field, ForeignKey, Function, JsonType, Migration,
-    Policy, Returns, Rule, Schema, Shape, Table,
+    Arg, Catalog, Column, ColumnKind, Crud, Endpoint, EndpointKind, Field, ForeignKey,
+    Function, JsonType, Lookup, Migration, ParentLink, Policy, Returns, Rule, Schema,
+    Shape, Table,
 };
 /// Everything generated from the spec, handed to the runtime.
 pub static CATALOG: Catalog = Catalog {
@@ -638,4 +639,62 @@ pub static CATALOG: Catalog = Catalog {
         },
     ],
     openapi: &[("public", include_str!("openapi/public.json"))],
+    endpoints: &[
+        Endpoint {
+            path: "/api/agents",
+            kind: EndpointKind::Crud(
+                &Crud {
+                    schema: "public",
+                    table: "agents",
+                    item_param: "id",
+                    key: "id",
+                    owner: Some("user_id"),
+                    parent: None,
+                    operations: &["list", "get", "create", "update", "delete"],
+                    renames: &[],
+                    update_fields: &[],
+                    lookup: None,
+                },
+            ),
+            not_found: "Agent not found",
+        },
+        Endpoint {
+            path: "/api/agents/count",
+            kind: EndpointKind::Sql {
+                method: "GET",
+                schema: "public",
+                function: "agent_count",
+            },
+            not_found: "Not found",
+        },
+        Endpoint {
+            path: "/api/agents/{id}/tools",
+            kind: EndpointKind::Crud(
+                &Crud {
+                    schema: "public",
+                    table: "agent_tools",
+                    item_param: "assignment_id",
+                    key: "id",
+                    owner: None,
+                    parent: Some(ParentLink {
+                        endpoint: "/api/agents",
+                        param: "id",
+                        column: "agent_id",
+                    }),
+                    operations: &["list", "get", "create", "update", "delete"],
+                    renames: &[("config_override", "configuration")],
+                    update_fields: &["config_override"],
+                    lookup: Some(Lookup {
+                        field: "tool_name",
+                        schema: "public",
+                        table: "tools",
+                        column: "name",
+                        key: "id",
+                        sets: "tool_id",
+                    }),
+                },
+            ),
+            not_found: "Tool assignment not found",
+        },
+    ],
 };

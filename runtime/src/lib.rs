@@ -7,6 +7,7 @@
 //! `execute` → `response`). It never depends on the generated crate.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;

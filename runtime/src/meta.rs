@@ -14,6 +14,92 @@ pub struct Catalog {
     pub migrations: &'static [Migration],
     /// OpenAPI documents per exposed schema: (schema, JSON).
     pub openapi: &'static [(&'static str, &'static str)],
+    /// Typed endpoints under `/api`.
+    pub endpoints: &'static [Endpoint],
+}
+
+/// A typed endpoint declared in the spec.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// Collection path, e.g. `/api/agents` or `/api/agents/{id}/tools`.
+    pub path: &'static str,
+    /// What it does.
+    pub kind: EndpointKind,
+    /// Message of the 404 answered when the addressed row does not exist or is not the
+    /// caller's, e.g. `Agent not found`.
+    pub not_found: &'static str,
+}
+
+/// Kinds of typed endpoints.
+#[derive(Debug)]
+pub enum EndpointKind {
+    /// CRUD over a table.
+    Crud(&'static Crud),
+    /// A call of a function with typed parameters.
+    Sql {
+        /// HTTP method: `GET` or `POST`.
+        method: &'static str,
+        /// Schema of the function.
+        schema: &'static str,
+        /// The function.
+        function: &'static str,
+    },
+}
+
+/// CRUD over a table, scoped to the caller and to a parent row.
+#[derive(Debug)]
+pub struct Crud {
+    /// Schema of the table.
+    pub schema: &'static str,
+    /// The table.
+    pub table: &'static str,
+    /// Path parameter naming one row, e.g. `id` or `assignment_id`.
+    pub item_param: &'static str,
+    /// The column that parameter matches, e.g. `id`.
+    pub key: &'static str,
+    /// A column holding the owner's user id: rows are scoped to `auth.uid()`, and created
+    /// rows belong to the caller.
+    pub owner: Option<&'static str>,
+    /// For nested collections: the parent endpoint, its path parameter and the column of
+    /// this table that references it.
+    pub parent: Option<ParentLink>,
+    /// Which operations are served.
+    pub operations: &'static [&'static str],
+    /// Body and response field names that differ from columns: (field, column).
+    pub renames: &'static [(&'static str, &'static str)],
+    /// Fields PATCH reads; every other key is ignored. Empty means every column.
+    pub update_fields: &'static [&'static str],
+    /// On create, a field naming a row of another table by a unique column, turned into
+    /// the foreign key column.
+    pub lookup: Option<Lookup>,
+}
+
+/// How a nested collection is tied to its parent.
+#[derive(Debug)]
+pub struct ParentLink {
+    /// The parent endpoint's collection path.
+    pub endpoint: &'static str,
+    /// The path parameter holding the parent's key.
+    pub param: &'static str,
+    /// The column of this table referencing the parent.
+    pub column: &'static str,
+}
+
+/// A create-time lookup: `{"tool_name": "web_search"}` becomes `tool_id`.
+#[derive(Debug)]
+pub struct Lookup {
+    /// Body field.
+    pub field: &'static str,
+    /// Schema of the looked-up table.
+    pub schema: &'static str,
+    /// Looked-up table.
+    pub table: &'static str,
+    /// Its unique column the field matches.
+    pub column: &'static str,
+    /// Its column whose value is stored.
+    pub key: &'static str,
+    /// The column of this table that stores it.
+    pub sets: &'static str,
 }
 
 impl Catalog {

@@ -13,3 +13,4 @@ mod rls;
 mod rpc;
 mod self_reference;
 mod supabase_js;
+mod typed_api;

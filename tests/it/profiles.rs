@@ -64,6 +64,7 @@ static CATALOG: Catalog = Catalog {
     ],
     migrations: &[],
     openapi: &[],
+    endpoints: &[],
 };
 
 #[tokio::test]

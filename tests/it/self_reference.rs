@@ -61,6 +61,7 @@ static CATALOG: Catalog = Catalog {
     }],
     migrations: &[],
     openapi: &[],
+    endpoints: &[],
 };
 
 async fn get(app: &TestApp, query_string: &str) -> Result<Value, runtime::ApiError> {

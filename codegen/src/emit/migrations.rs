@@ -3,9 +3,9 @@
 //! Layout comes from a minijinja template; every identifier and literal in it was quoted
 //! by [`crate::sql`] before it reached the template.
 
+use crate::ddl;
 use crate::error::{Error, Result};
-use crate::ir::{Command, DefaultValue, Function, Ir, Table};
-use crate::lower::literal_default;
+use crate::ir::{Function, Ir, Table};
 use crate::sql::{quote_ident, quote_literal};
 use serde::Serialize;
 
@@ -118,148 +118,36 @@ struct TableView {
     grants: Vec<String>,
 }
 
-fn table_ident(schema: &str, name: &str) -> String {
-    format!("{}.{}", quote_ident(schema), quote_ident(name))
-}
-
 fn table_view(t: &Table) -> TableView {
-    let ident = table_ident(&t.schema, &t.name);
-    let mut lines = Vec::new();
-    for c in &t.columns {
-        let mut line = format!("{} {}", quote_ident(&c.name), c.ty.sql());
-        if !c.nullable {
-            line.push_str(" not null");
-        }
-        match &c.default {
-            Some(DefaultValue::Sql(expr)) => line.push_str(&format!(" default {expr}")),
-            Some(DefaultValue::Literal(v)) => {
-                line.push_str(&format!(" default {}", literal_default(v, c.ty)))
-            }
-            None => {}
-        }
-        lines.push(line);
-    }
-    if !t.primary_key.is_empty() {
-        lines.push(format!(
-            "constraint {} primary key ({})",
-            quote_ident(&format!("{}_pkey", t.name)),
-            idents(&t.primary_key)
-        ));
-    }
+    let mut lines: Vec<String> = t.columns.iter().map(ddl::column).collect();
+    lines.extend(ddl::primary_key(t));
     for u in &t.uniques {
-        lines.push(format!(
-            "constraint {} unique ({})",
-            quote_ident(&u.name),
-            idents(&u.columns)
-        ));
+        lines.push(ddl::unique(&u.name, &u.columns));
     }
     for c in &t.checks {
-        lines.push(format!(
-            "constraint {} check ({})",
-            quote_ident(&c.name),
-            c.expr
-        ));
+        lines.push(ddl::check(c));
     }
     let mut comments = Vec::new();
     if let Some(c) = &t.comment {
-        comments.push(format!("comment on table {ident} is {}", quote_literal(c)));
+        comments.push(ddl::comment_on_table(t, Some(c)));
     }
     for c in &t.columns {
         if let Some(text) = &c.comment {
-            comments.push(format!(
-                "comment on column {ident}.{} is {}",
-                quote_ident(&c.name),
-                quote_literal(text)
-            ));
+            comments.push(ddl::comment_on_column(t, &c.name, Some(text)));
         }
     }
-    let indexes = t
-        .indexes
-        .iter()
-        .map(|i| {
-            let cols: Vec<String> = i
-                .columns
-                .iter()
-                .map(|c| {
-                    let mut s = quote_ident(&c.name);
-                    if c.descending {
-                        s.push_str(" desc");
-                    }
-                    s
-                })
-                .collect();
-            format!(
-                "create {}index {} on {ident} using {} ({})",
-                if i.unique { "unique " } else { "" },
-                quote_ident(&i.name),
-                i.method,
-                cols.join(", ")
-            )
-        })
-        .collect();
-    let policies = t
-        .policies
-        .iter()
-        .map(|p| {
-            let mut s = format!(
-                "create policy {} on {ident} as {} for {} to {}",
-                quote_ident(&p.name),
-                if p.restrictive {
-                    "restrictive"
-                } else {
-                    "permissive"
-                },
-                p.command.sql(),
-                if p.roles.is_empty() {
-                    "public".to_string()
-                } else {
-                    p.roles
-                        .iter()
-                        .map(|r| {
-                            if r == "public" {
-                                r.clone()
-                            } else {
-                                quote_ident(r)
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            );
-            if let Some(u) = &p.using {
-                s.push_str(&format!("\n  using ({})", u.trim()));
-            }
-            if let Some(w) = &p.with_check {
-                s.push_str(&format!("\n  with check ({})", w.trim()));
-            }
-            debug_assert!(p.command != Command::Insert || p.using.is_none());
-            s
-        })
-        .collect();
-    let grants = t
-        .grants
-        .iter()
-        .filter(|g| !g.privileges.is_empty())
-        .map(|g| {
-            let role = if g.role == "public" {
-                "public".to_string()
-            } else {
-                quote_ident(&g.role)
-            };
-            format!(
-                "grant {} on table {ident} to {role}",
-                g.privileges.join(", ")
-            )
-        })
-        .collect();
     TableView {
-        ident,
+        ident: ddl::qualified(&t.schema, &t.name),
         lines,
         comments,
-        indexes,
+        indexes: t.indexes.iter().map(|i| ddl::create_index(t, i)).collect(),
         rls: t.rls,
-        policies,
-        grants,
+        policies: t
+            .policies
+            .iter()
+            .map(|p| ddl::create_policy(t, p))
+            .collect(),
+        grants: t.grants.iter().filter_map(|g| ddl::grant(t, g)).collect(),
     }
 }
 
@@ -270,94 +158,15 @@ struct FunctionView {
 }
 
 fn function_view(f: &Function) -> FunctionView {
-    let ident = format!("{}.{}", quote_ident(&f.schema), quote_ident(&f.name));
-    let params = f
-        .args
-        .iter()
-        .map(|a| {
-            let mut p = if a.name.is_empty() {
-                a.ty.sql()
-            } else {
-                format!("{} {}", quote_ident(&a.name), a.ty.sql())
-            };
-            if let Some(d) = &a.default_sql {
-                p.push_str(&format!(" default {d}"));
-            }
-            p
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let signature = format!(
-        "{ident}({})",
-        f.args
-            .iter()
-            .map(|a| a.ty.sql())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let security = if f.security_definer {
-        // A definer function must not resolve names through the caller's search_path.
-        "\nsecurity definer set search_path = ''"
-    } else {
-        ""
-    };
-    let create = format!(
-        "create or replace function {ident}({params})\nreturns {}\nlanguage {} {}{security}\nas $fn$\n{}\n$fn$",
-        f.returns.sql(&f.schema),
-        f.language,
-        f.volatility,
-        f.body.trim_end()
-    );
-    let mut extra = Vec::new();
-    if let Some(c) = &f.comment {
-        extra.push(format!(
-            "comment on function {signature} is {}",
-            quote_literal(c)
-        ));
+    FunctionView {
+        create: ddl::create_function(f),
+        extra: ddl::function_extras(f),
     }
-    // Functions are executable by everyone unless revoked; the spec's grants decide.
-    extra.push(format!(
-        "revoke execute on function {signature} from public"
-    ));
-    if !f.grants.is_empty() {
-        let roles = f
-            .grants
-            .iter()
-            .map(|r| {
-                if r == "public" {
-                    r.clone()
-                } else {
-                    quote_ident(r)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        extra.push(format!("grant execute on function {signature} to {roles}"));
-    }
-    FunctionView { create, extra }
 }
 
 fn foreign_keys(t: &Table) -> Vec<String> {
     t.foreign_keys
         .iter()
-        .map(|fk| {
-            format!(
-                "alter table {} add constraint {} foreign key ({}) references {} ({}) on delete {}",
-                table_ident(&t.schema, &t.name),
-                quote_ident(&fk.name),
-                idents(&fk.columns),
-                table_ident(&fk.ref_schema, &fk.ref_table),
-                idents(&fk.ref_columns),
-                fk.on_delete.sql()
-            )
-        })
+        .map(|fk| ddl::add_foreign_key(t, fk))
         .collect()
-}
-
-fn idents(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| quote_ident(n))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -1131,6 +1131,7 @@ mod tests {
             default: None,
             comment: None,
             rule: Rule::default(),
+            renamed_from: None,
         }
     }
 
@@ -1149,6 +1150,7 @@ mod tests {
             policies: vec![],
             grants: vec![],
             exposed: schema == "public",
+            renamed_from: None,
         }
     }
 
@@ -1252,6 +1254,8 @@ mod tests {
             tables: vec![users, agents],
             sources: vec!["auth.yaml".into(), "public.yaml".into()],
             functions: vec![],
+            allow_destructive: vec![],
+            endpoints: vec![],
         }
     }
 

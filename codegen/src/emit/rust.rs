@@ -38,11 +38,13 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
         .openapi
         .iter()
         .map(|(schema, path)| quote! { (#schema, include_str!(#path)) });
+    let endpoints = ir.endpoints.iter().map(endpoint);
     let tokens = quote! {
         #[allow(unused_imports)]
         use ::runtime::meta::{
-            Arg, Catalog, Column, ColumnKind, Field, ForeignKey, Function, JsonType, Migration,
-            Policy, Returns, Rule, Schema, Shape, Table,
+            Arg, Catalog, Column, ColumnKind, Crud, Endpoint, EndpointKind, Field, ForeignKey,
+            Function, JsonType, Lookup, Migration, ParentLink, Policy, Returns, Rule, Schema,
+            Shape, Table,
         };
 
         /// Everything generated from the spec, handed to the runtime.
@@ -50,6 +52,7 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
             schemas: &[#(#schemas),*],
             migrations: &[#(#migrations),*],
             openapi: &[#(#openapi),*],
+            endpoints: &[#(#endpoints),*],
         };
     };
     let file: syn::File = syn::parse2(tokens)?;
@@ -142,6 +145,58 @@ fn table(t: &Table) -> TokenStream {
             policies: &[#(#policies),*],
         }
     }
+}
+
+fn endpoint(e: &crate::ir::Endpoint) -> TokenStream {
+    let path = &e.path;
+    let not_found = &e.not_found;
+    let kind = match &e.kind {
+        crate::ir::EndpointKind::Sql {
+            method,
+            schema,
+            function,
+        } => quote! { EndpointKind::Sql { method: #method, schema: #schema, function: #function } },
+        crate::ir::EndpointKind::Crud(c) => {
+            let schema = &c.schema;
+            let table = &c.table;
+            let item = &c.item_param;
+            let key = &c.key;
+            let owner = match &c.owner {
+                Some(o) => quote!(Some(#o)),
+                None => quote!(None),
+            };
+            let parent = match &c.parent {
+                Some((endpoint, param, column)) => {
+                    quote!(Some(ParentLink { endpoint: #endpoint, param: #param, column: #column }))
+                }
+                None => quote!(None),
+            };
+            let operations = &c.operations;
+            let renames = c.renames.iter().map(|(f, col)| quote!((#f, #col)));
+            let update = &c.update_fields;
+            let lookup = match &c.lookup {
+                Some((field, ltable, column, lkey, sets)) => quote!(Some(Lookup {
+                    field: #field, schema: #schema, table: #ltable, column: #column, key: #lkey, sets: #sets
+                })),
+                None => quote!(None),
+            };
+            quote! {
+                EndpointKind::Crud(&Crud {
+                    schema: #schema,
+                    table: #table,
+                    item_param: #item,
+                    key: #key,
+                    owner: #owner,
+                    parent: #parent,
+                    operations: &[#(#operations),*],
+                    renames: &[#(#renames),*],
+                    update_fields: &[#(#update),*],
+                    lookup: #lookup,
+                })
+            }
+        }
+    };
+    quote! { Endpoint { path: #path, kind: #kind, not_found: #not_found } }
 }
 
 fn function(f: &crate::ir::Function) -> TokenStream {

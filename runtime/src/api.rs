@@ -1,0 +1,639 @@
+//! Typed endpoints under `/api`, declared in the spec.
+//!
+//! A `crud` endpoint serves list, get, create, update and delete over one table, scoped to
+//! the caller (an owner column) and, for nested collections such as
+//! `/api/agents/{id}/tools`, to a parent row the caller can see. A `sql` endpoint calls a
+//! function with the request's parameters. Each request is turned into the same
+//! [`ApiRequest`] the PostgREST surface parses, so planning, validation, SQL and RLS are
+//! shared; only the shape of inputs, outputs and errors differs. Errors are
+//! `{"error": "<message>"}`, and a row the caller may not see is a 404, never a 403, so
+//! that existence does not leak.
+
+use crate::auth::AuthContext;
+use crate::error::ApiError;
+use crate::meta::{Catalog, Crud, Endpoint, EndpointKind};
+use crate::rest::request::{
+    Accept, Action, ApiRequest, Condition, Filter, Operand, Operator, Prefer, Return, SelectItem,
+};
+use crate::rest::{execute, plan, query};
+use crate::server::AppState;
+use crate::validate::{self, Mode};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+/// The routes of every typed endpoint of the catalog.
+pub fn router(catalog: &'static Catalog) -> Router<AppState> {
+    let mut router = Router::new();
+    for ep in catalog.endpoints {
+        match &ep.kind {
+            EndpointKind::Crud(crud) => {
+                let has = |op: &str| crud.operations.contains(&op);
+                let mut collection: Option<MethodRouter<AppState>> = None;
+                if has("list") {
+                    collection = Some(get(move |s, p, h| list(s, ep, p, h)));
+                }
+                if has("create") {
+                    let post = axum::routing::post(move |s, p, h, b| create(s, ep, p, h, b));
+                    collection = Some(match collection {
+                        Some(c) => c.merge(post),
+                        None => post,
+                    });
+                }
+                if let Some(c) = collection {
+                    router = router.route(ep.path, c);
+                }
+                let item_path = format!("{}/{{{}}}", ep.path, crud.item_param);
+                let mut item: Option<MethodRouter<AppState>> = None;
+                for (op, route) in [
+                    ("get", get(move |s, p, h| fetch(s, ep, p, h))),
+                    (
+                        "update",
+                        axum::routing::patch(move |s, p, h, b| update(s, ep, p, h, b)),
+                    ),
+                    (
+                        "delete",
+                        axum::routing::delete(move |s, p, h| remove(s, ep, p, h)),
+                    ),
+                ] {
+                    if has(op) {
+                        item = Some(match item {
+                            Some(i) => i.merge(route),
+                            None => route,
+                        });
+                    }
+                }
+                if let Some(i) = item {
+                    router = router.route(&item_path, i);
+                }
+            }
+            EndpointKind::Sql { method, .. } => {
+                let route = if *method == "GET" {
+                    get(move |s, p, q: RawQuery, h| call(s, ep, p, q.0, h, Bytes::new()))
+                } else {
+                    axum::routing::post(move |s, p, h, b| call(s, ep, p, None, h, b))
+                };
+                router = router.route(ep.path, route);
+            }
+        }
+    }
+    router
+}
+
+/// An error of the typed surface: `{"error": "<message>"}`.
+#[derive(Debug)]
+pub struct TypedError {
+    status: StatusCode,
+    message: String,
+}
+
+impl TypedError {
+    fn new(status: StatusCode, message: impl Into<String>) -> TypedError {
+        TypedError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn not_found(ep: &Endpoint) -> TypedError {
+        TypedError::new(StatusCode::NOT_FOUND, ep.not_found)
+    }
+}
+
+impl IntoResponse for TypedError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+/// Turns an error of the shared pipeline into the typed surface's shape. A single-row
+/// request that matched nothing, or a row hidden by RLS, is the endpoint's 404.
+fn typed(ep: &Endpoint, e: ApiError) -> TypedError {
+    match e.code.as_str() {
+        "PGRST116" => TypedError::not_found(ep),
+        "VALIDATION_ERROR" => {
+            let fields = e
+                .details
+                .as_deref()
+                .and_then(Value::as_object)
+                .map(|d| {
+                    d.values()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default();
+            TypedError::new(StatusCode::BAD_REQUEST, fields)
+        }
+        "23505" => TypedError::new(StatusCode::CONFLICT, "Already exists"),
+        "23503" => TypedError::new(StatusCode::BAD_REQUEST, "A referenced row does not exist"),
+        "22P02" => TypedError::not_found(ep),
+        _ if e.status.is_server_error() => TypedError::new(
+            e.status,
+            "Internal server error; the cause is in the server log",
+        ),
+        _ => TypedError::new(e.status, e.message),
+    }
+}
+
+type Params = Path<HashMap<String, String>>;
+
+fn crud(ep: &'static Endpoint) -> &'static Crud {
+    match &ep.kind {
+        EndpointKind::Crud(c) => c,
+        EndpointKind::Sql { .. } => unreachable!("routes of sql endpoints call `call`"),
+    }
+}
+
+fn eq(column: &str, value: &str) -> Condition {
+    Condition::Filter(Filter {
+        column: column.to_string(),
+        path: Vec::new(),
+        negate: false,
+        op: Operator::Eq,
+        arg: None,
+        value: Operand::Value(value.to_string()),
+    })
+}
+
+/// The select list: every column, renamed where the spec renames it.
+fn select(state: &AppState, crud: &Crud) -> Vec<SelectItem> {
+    let Some(table) = state.catalog.table(crud.schema, crud.table) else {
+        return Vec::new();
+    };
+    table
+        .columns
+        .iter()
+        .map(|c| SelectItem::Column {
+            name: c.name.to_string(),
+            path: Vec::new(),
+            alias: crud
+                .renames
+                .iter()
+                .find(|(_, col)| *col == c.name)
+                .map(|(field, _)| field.to_string()),
+            cast: None,
+        })
+        .collect()
+}
+
+/// A request against the endpoint's table with its scope (owner and parent) applied.
+fn scoped(
+    state: &AppState,
+    ep: &'static Endpoint,
+    auth: &AuthContext,
+    params: &HashMap<String, String>,
+    action: Action,
+) -> ApiRequest {
+    let crud = crud(ep);
+    let mut filters = Vec::new();
+    if let (Some(owner), Some(uid)) = (crud.owner, user_id(auth)) {
+        filters.push((Vec::new(), eq(owner, &uid)));
+    }
+    if let Some(parent) = &crud.parent
+        && let Some(value) = params.get(parent.param)
+    {
+        filters.push((Vec::new(), eq(parent.column, value)));
+    }
+    ApiRequest {
+        action,
+        table: crud.table.to_string(),
+        rpc: false,
+        rpc_params: Vec::new(),
+        profile: Some(crud.schema.to_string()),
+        select: select(state, crud),
+        filters,
+        order: Vec::new(),
+        embed_windows: Vec::new(),
+        limit: None,
+        offset: None,
+        range: None,
+        columns: None,
+        on_conflict: None,
+        prefer: Prefer {
+            return_: Return::Representation,
+            ..Prefer::default()
+        },
+        accept: Accept::Json,
+        strip_nulls: false,
+        body: None,
+    }
+}
+
+/// The caller's user id; service_role acts for everyone, so it is not scoped.
+fn user_id(auth: &AuthContext) -> Option<String> {
+    if auth.role == "service_role" {
+        return None;
+    }
+    Some(
+        auth.claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or("00000000-0000-0000-0000-000000000000")
+            .to_string(),
+    )
+}
+
+/// Plans and runs one request as the caller; returns the JSON body Postgres built.
+async fn run(state: &AppState, auth: &AuthContext, req: ApiRequest) -> Result<Value, ApiError> {
+    let single = req.accept == Accept::Object;
+    let plan = plan::plan(state.catalog, req)?;
+    let command = match plan.kind {
+        plan::PlanKind::Insert { .. } => "insert",
+        plan::PlanKind::Update { .. } => "update",
+        plan::PlanKind::Delete => "delete",
+        _ => "select",
+    };
+    let stmt = query::build(&plan);
+    let guard = |o: &execute::Outcome| crate::rest::response::check_single(&plan, o);
+    let out = execute::execute(
+        &state.pool,
+        auth,
+        plan.table(),
+        command,
+        &stmt,
+        false,
+        &guard,
+    )
+    .await?;
+    let text = if single { out.first } else { out.body };
+    Ok(serde_json::from_str(text.as_deref().unwrap_or("null")).unwrap_or(Value::Null))
+}
+
+/// Checks that the parent row of a nested collection exists and is the caller's.
+async fn check_parent(
+    state: &AppState,
+    ep: &'static Endpoint,
+    auth: &AuthContext,
+    params: &HashMap<String, String>,
+) -> Result<(), TypedError> {
+    let Some(link) = &crud(ep).parent else {
+        return Ok(());
+    };
+    let parent = state
+        .catalog
+        .endpoints
+        .iter()
+        .find(|e| e.path == link.endpoint)
+        .ok_or_else(|| {
+            TypedError::new(StatusCode::INTERNAL_SERVER_ERROR, "Parent endpoint missing")
+        })?;
+    let id = params.get(link.param).cloned().unwrap_or_default();
+    let mut item = params.clone();
+    item.insert(crud(parent).item_param.to_string(), id);
+    get_row(state, parent, auth, &item).await.map(|_| ())
+}
+
+async fn get_row(
+    state: &AppState,
+    ep: &'static Endpoint,
+    auth: &AuthContext,
+    params: &HashMap<String, String>,
+) -> Result<Value, TypedError> {
+    let crud = crud(ep);
+    let id = params.get(crud.item_param).cloned().unwrap_or_default();
+    let mut req = scoped(state, ep, auth, params, Action::Read { head: false });
+    req.filters.push((Vec::new(), eq(crud.key, &id)));
+    req.accept = Accept::Object;
+    run(state, auth, req).await.map_err(|e| typed(ep, e))
+}
+
+fn ok(status: StatusCode, body: Value) -> Response {
+    let mut resp = (status, axum::Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ep: &'static Endpoint,
+    Path(params): Params,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
+        check_parent(&state, ep, &auth, &params).await?;
+        let mut req = scoped(&state, ep, &auth, &params, Action::Read { head: false });
+        let crud = crud(ep);
+        if state
+            .catalog
+            .table(crud.schema, crud.table)
+            .is_some_and(|t| t.column("created_at").is_some())
+        {
+            req.order.push((
+                Vec::new(),
+                vec![crate::rest::request::OrderTerm {
+                    column: "created_at".into(),
+                    path: Vec::new(),
+                    descending: true,
+                    nulls_first: None,
+                }],
+            ));
+        }
+        run(&state, &auth, req).await.map_err(|e| typed(ep, e))
+    }
+    .await;
+    match result {
+        Ok(body) => ok(StatusCode::OK, body),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn fetch(
+    State(state): State<AppState>,
+    ep: &'static Endpoint,
+    Path(params): Params,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
+        check_parent(&state, ep, &auth, &params).await?;
+        get_row(&state, ep, &auth, &params).await
+    }
+    .await;
+    match result {
+        Ok(body) => ok(StatusCode::OK, body),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Maps body fields to columns, dropping the scope columns a client may not set.
+fn to_columns(crud: &Crud, body: Map<String, Value>, keep_only: &[&str]) -> Map<String, Value> {
+    body.into_iter()
+        .filter(|(k, _)| keep_only.is_empty() || keep_only.contains(&k.as_str()))
+        .map(|(k, v)| {
+            let column = crud
+                .renames
+                .iter()
+                .find(|(field, _)| *field == k)
+                .map(|(_, col)| col.to_string())
+                .unwrap_or(k);
+            (column, v)
+        })
+        .filter(|(k, _)| {
+            Some(k.as_str()) != crud.owner
+                && Some(k.as_str()) != crud.parent.as_ref().map(|p| p.column)
+        })
+        .collect()
+}
+
+fn json_body(body: &[u8]) -> Result<Map<String, Value>, TypedError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(TypedError::new(
+            StatusCode::BAD_REQUEST,
+            "The body must be a JSON object",
+        )),
+        Err(e) => Err(TypedError::new(
+            StatusCode::BAD_REQUEST,
+            format!("The body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ep: &'static Endpoint,
+    Path(params): Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
+        check_parent(&state, ep, &auth, &params).await?;
+        let crud = crud(ep);
+        let mut fields = json_body(&body)?;
+        if let Some(lookup) = &crud.lookup {
+            let name = match fields.remove(lookup.field) {
+                Some(Value::String(s)) if !s.is_empty() => s,
+                _ => {
+                    return Err(TypedError::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("{} is required", lookup.field),
+                    ));
+                }
+            };
+            let found = find_by(&state, &auth, lookup, &name)
+                .await
+                .map_err(|e| typed(ep, e))?;
+            let Some(key) = found else {
+                return Err(TypedError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("No {} named '{name}'", lookup.table.trim_end_matches('s')),
+                ));
+            };
+            fields.insert(lookup.sets.to_string(), key);
+        }
+        let mut row = to_columns(crud, fields, &[]);
+        if let Some(link) = &crud.parent {
+            row.insert(
+                link.column.to_string(),
+                Value::String(params.get(link.param).cloned().unwrap_or_default()),
+            );
+        }
+        if let (Some(owner), Some(uid)) = (crud.owner, user_id(&auth)) {
+            row.insert(owner.to_string(), Value::String(uid));
+        }
+        let table = state
+            .catalog
+            .table(crud.schema, crud.table)
+            .ok_or_else(|| TypedError::new(StatusCode::INTERNAL_SERVER_ERROR, "Table missing"))?;
+        let row = Value::Object(row);
+        validate::validate_rows(table, std::slice::from_ref(&row), Mode::Create)
+            .map_err(|e| typed(ep, e))?;
+        let mut req = scoped(&state, ep, &auth, &params, Action::Insert);
+        req.filters.clear();
+        req.body = Some(row);
+        req.accept = Accept::Object;
+        req.prefer.missing_default = true;
+        run(&state, &auth, req).await.map_err(|e| typed(ep, e))
+    }
+    .await;
+    match result {
+        Ok(body) => ok(StatusCode::CREATED, body),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Finds the key of the row of `lookup.table` whose `lookup.column` is `name`.
+async fn find_by(
+    state: &AppState,
+    auth: &AuthContext,
+    lookup: &crate::meta::Lookup,
+    name: &str,
+) -> Result<Option<Value>, ApiError> {
+    let req = ApiRequest {
+        select: vec![SelectItem::Column {
+            name: lookup.key.to_string(),
+            path: Vec::new(),
+            alias: None,
+            cast: None,
+        }],
+        filters: vec![(Vec::new(), eq(lookup.column, name))],
+        table: lookup.table.to_string(),
+        profile: Some(lookup.schema.to_string()),
+        prefer: Prefer::default(),
+        ..empty_request()
+    };
+    let rows = run(state, auth, req).await?;
+    Ok(rows
+        .as_array()
+        .and_then(|r| r.first())
+        .and_then(|r| r.get(lookup.key))
+        .cloned())
+}
+
+fn empty_request() -> ApiRequest {
+    ApiRequest {
+        action: Action::Read { head: false },
+        table: String::new(),
+        rpc: false,
+        rpc_params: Vec::new(),
+        profile: None,
+        select: Vec::new(),
+        filters: Vec::new(),
+        order: Vec::new(),
+        embed_windows: Vec::new(),
+        limit: None,
+        offset: None,
+        range: None,
+        columns: None,
+        on_conflict: None,
+        prefer: Prefer::default(),
+        accept: Accept::Json,
+        strip_nulls: false,
+        body: None,
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ep: &'static Endpoint,
+    Path(params): Params,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
+        check_parent(&state, ep, &auth, &params).await?;
+        let crud = crud(ep);
+        let fields = json_body(&body)?;
+        let row = to_columns(crud, fields, crud.update_fields);
+        // Keys the endpoint does not read change nothing: answer the row as it is.
+        if row.is_empty() {
+            return get_row(&state, ep, &auth, &params).await;
+        }
+        if let Some(table) = state.catalog.table(crud.schema, crud.table) {
+            validate::validate_rows(table, &[Value::Object(row.clone())], Mode::Change)
+                .map_err(|e| typed(ep, e))?;
+        }
+        let id = params.get(crud.item_param).cloned().unwrap_or_default();
+        let mut req = scoped(&state, ep, &auth, &params, Action::Update);
+        req.filters.push((Vec::new(), eq(crud.key, &id)));
+        req.body = Some(Value::Object(row));
+        req.accept = Accept::Object;
+        run(&state, &auth, req).await.map_err(|e| typed(ep, e))
+    }
+    .await;
+    match result {
+        Ok(body) => ok(StatusCode::OK, body),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    ep: &'static Endpoint,
+    Path(params): Params,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
+        check_parent(&state, ep, &auth, &params).await?;
+        let crud = crud(ep);
+        let id = params.get(crud.item_param).cloned().unwrap_or_default();
+        let mut req = scoped(&state, ep, &auth, &params, Action::Delete);
+        req.filters.push((Vec::new(), eq(crud.key, &id)));
+        req.accept = Accept::Object;
+        run(&state, &auth, req).await.map_err(|e| typed(ep, e))
+    }
+    .await;
+    match result {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn call(
+    State(state): State<AppState>,
+    ep: &'static Endpoint,
+    Path(params): Params,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let EndpointKind::Sql {
+        schema,
+        function,
+        method,
+        ..
+    } = &ep.kind
+    else {
+        return TypedError::new(StatusCode::INTERNAL_SERVER_ERROR, "not a sql endpoint")
+            .into_response();
+    };
+    let result = async {
+        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
+        // Arguments: path parameters, then the query string (GET) or the JSON body (POST).
+        let mut args = json_body(&body)?;
+        for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+            args.insert(k.into_owned(), Value::String(v.into_owned()));
+        }
+        for (k, v) in params {
+            args.insert(k, Value::String(v));
+        }
+        let req = ApiRequest {
+            action: Action::Insert,
+            rpc: true,
+            table: function.to_string(),
+            profile: Some(schema.to_string()),
+            body: Some(Value::Object(args)),
+            ..empty_request()
+        };
+        let plan = plan::plan(state.catalog, req).map_err(|e| typed(ep, e))?;
+        let stmt = query::build(&plan);
+        let out = execute::execute(
+            &state.pool,
+            &auth,
+            plan.table(),
+            "execute",
+            &stmt,
+            false,
+            &|_| Ok(()),
+        )
+        .await
+        .map_err(|e| typed(ep, e))?;
+        let text = match state.catalog.function(schema, function).map(|f| &f.returns) {
+            Some(crate::meta::Returns::Row(_)) => out.first,
+            _ => out.body,
+        };
+        Ok::<Value, TypedError>(
+            serde_json::from_str(text.as_deref().unwrap_or("null")).unwrap_or(Value::Null),
+        )
+    }
+    .await;
+    let _ = method;
+    match result {
+        Ok(body) => ok(StatusCode::OK, body),
+        Err(e) => e.into_response(),
+    }
+}

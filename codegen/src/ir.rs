@@ -764,4 +764,9 @@ pub struct Crud {
     pub update_fields: Vec<String>,
     /// Lookup (field, table, column, key, sets).
     pub lookup: Option<(String, String, String, String, String)>,
+    /// (field, check) pairs of named runtime checks.
+    pub checks: Vec<(String, String)>,
 }
+
+/// The named checks the runtime implements (`runtime::api::check_field`).
+pub const FIELD_CHECKS: &[&str] = &["database_schemas"];

@@ -1382,6 +1382,23 @@ impl Lowerer<'_> {
                                 .collect(),
                             update_fields: c.update.clone(),
                             lookup,
+                            checks: c
+                                .checks
+                                .iter()
+                                .map(|(field, check)| {
+                                    if !FIELD_CHECKS.contains(&check.as_str()) {
+                                        self.diags.error(
+                                            file,
+                                            &format!("{path}.crud.checks.{field}"),
+                                            format!(
+                                                "unknown check `{check}`; use one of {}",
+                                                FIELD_CHECKS.join(", ")
+                                            ),
+                                        );
+                                    }
+                                    (field.clone(), check.clone())
+                                })
+                                .collect(),
                         }))
                     }
                     (None, Some(q)) => {

@@ -358,6 +358,11 @@ pub struct CrudSpec {
     /// On create, a field naming a row of another table by a unique column.
     #[serde(default)]
     pub lookup: Option<LookupSpec>,
+    /// Named checks of the runtime applied to body fields on create and update:
+    /// `field: check`. Known checks: `database_schemas` (a database tool's
+    /// `{"schemas": {"<schema>": ["<table>", ...]}}`).
+    #[serde(default)]
+    pub checks: std::collections::BTreeMap<String, String>,
 }
 
 /// The parent of a nested collection.

@@ -363,6 +363,86 @@ async fn fetch(
     }
 }
 
+/// Runs the endpoint's named checks on the body fields they name.
+fn run_checks(crud: &Crud, fields: &Map<String, Value>) -> Result<(), TypedError> {
+    for (field, check) in crud.checks {
+        if let Some(value) = fields.get(*field) {
+            check_field(check, field, value)
+                .map_err(|m| TypedError::new(StatusCode::BAD_REQUEST, m))?;
+        }
+    }
+    Ok(())
+}
+
+/// Schemas a database tool may never be given: the platform's own and Postgres's.
+const SYSTEM_SCHEMAS: &[&str] = &[
+    "ai",
+    "auth",
+    "storage",
+    "ferrobase",
+    "information_schema",
+    "extensions",
+    "graphql",
+    "graphql_public",
+    "realtime",
+    "supabase_functions",
+    "vault",
+    "net",
+    "cron",
+    "pgsodium",
+];
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 64
+}
+
+/// A named check of one field; the error is the message for the client.
+pub fn check_field(check: &str, field: &str, value: &Value) -> Result<(), String> {
+    match check {
+        // A database tool's configuration: `{"schemas": {"<schema>": ["<table>", ...]}}`.
+        "database_schemas" => {
+            let Some(obj) = value.as_object() else {
+                return Err(format!("{field} must be an object"));
+            };
+            let Some(schemas) = obj.get("schemas") else {
+                return Ok(());
+            };
+            let Some(schemas) = schemas.as_object() else {
+                return Err(format!(
+                    "{field}.schemas must be an object mapping schema names to lists of tables"
+                ));
+            };
+            for (schema, tables) in schemas {
+                if !is_identifier(schema) {
+                    return Err(format!(
+                        "{field}.schemas: '{schema}' is not a valid schema name"
+                    ));
+                }
+                if SYSTEM_SCHEMAS.contains(&schema.as_str()) || schema.starts_with("pg_") {
+                    return Err(format!(
+                        "{field}.schemas: '{schema}' is a system schema and cannot be granted to a tool"
+                    ));
+                }
+                let Some(list) = tables.as_array() else {
+                    return Err(format!(
+                        "{field}.schemas.{schema} must be a list of table names"
+                    ));
+                };
+                if let Some(bad) = list.iter().find(|t| !t.as_str().is_some_and(is_identifier)) {
+                    return Err(format!(
+                        "{field}.schemas.{schema}: {bad} is not a valid table name"
+                    ));
+                }
+            }
+            Ok(())
+        }
+        other => Err(format!("{field}: unknown check `{other}`")),
+    }
+}
+
 /// Maps body fields to columns, dropping the scope columns a client may not set.
 fn to_columns(crud: &Crud, body: Map<String, Value>, keep_only: &[&str]) -> Map<String, Value> {
     body.into_iter()
@@ -433,6 +513,7 @@ async fn create(
             };
             fields.insert(lookup.sets.to_string(), key);
         }
+        run_checks(crud, &fields)?;
         let mut row = to_columns(crud, fields, &[]);
         if let Some(link) = &crud.parent {
             row.insert(
@@ -527,6 +608,7 @@ async fn update(
         check_parent(&state, ep, &auth, &params).await?;
         let crud = crud(ep);
         let fields = json_body(&body)?;
+        run_checks(crud, &fields)?;
         let row = to_columns(crud, fields, crud.update_fields);
         // Keys the endpoint does not read change nothing: answer the row as it is.
         if row.is_empty() {

@@ -72,6 +72,8 @@ pub struct Crud {
     /// On create, a field naming a row of another table by a unique column, turned into
     /// the foreign key column.
     pub lookup: Option<Lookup>,
+    /// Named checks applied to body fields on create and update: (field, check).
+    pub checks: &'static [(&'static str, &'static str)],
 }
 
 /// How a nested collection is tied to its parent.

@@ -180,6 +180,7 @@ fn endpoint(e: &crate::ir::Endpoint) -> TokenStream {
                 })),
                 None => quote!(None),
             };
+            let checks = c.checks.iter().map(|(f, ch)| quote!((#f, #ch)));
             quote! {
                 EndpointKind::Crud(&Crud {
                     schema: #schema,
@@ -192,6 +193,7 @@ fn endpoint(e: &crate::ir::Endpoint) -> TokenStream {
                     renames: &[#(#renames),*],
                     update_fields: &[#(#update),*],
                     lookup: #lookup,
+                    checks: &[#(#checks),*],
                 })
             }
         }

@@ -2,4 +2,5 @@
 
 pub mod migrations;
 pub mod openapi;
+pub mod openapi_api;
 pub mod rust;

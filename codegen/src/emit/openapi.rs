@@ -66,6 +66,18 @@ const ERRORS: &[(u16, &str, &str)] = &[
 
 /// The OpenAPI 3.0 document for the tables of one exposed schema, as pretty JSON ending in a newline.
 pub fn emit_openapi(ir: &Ir, schema: &str) -> String {
+    to_json(&document(ir, schema))
+}
+
+/// Serializes a document as pretty JSON ending in a newline.
+pub(super) fn to_json(doc: &OpenAPI) -> String {
+    let mut out = serde_json::to_string_pretty(doc).expect("an OpenAPI document always serializes");
+    out.push('\n');
+    out
+}
+
+/// The document for one exposed schema.
+pub(super) fn document(ir: &Ir, schema: &str) -> OpenAPI {
     let tables: Vec<&Table> = ir
         .tables
         .iter()
@@ -143,7 +155,7 @@ pub fn emit_openapi(ir: &Ir, schema: &str) -> String {
         .map(|name| [(name.to_string(), Vec::new())].into_iter().collect())
         .collect();
 
-    let doc = OpenAPI {
+    OpenAPI {
         openapi: "3.0.3".to_string(),
         info: Info {
             title: format!("Ferrobase REST API (schema `{schema}`)"),
@@ -167,17 +179,13 @@ pub fn emit_openapi(ir: &Ir, schema: &str) -> String {
             })
             .collect(),
         ..Default::default()
-    };
-    let mut out =
-        serde_json::to_string_pretty(&doc).expect("an OpenAPI document always serializes");
-    out.push('\n');
-    out
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // References and small builders
 
-fn schema_ref(name: &str) -> String {
+pub(super) fn schema_ref(name: &str) -> String {
     format!("#/components/schemas/{name}")
 }
 
@@ -185,7 +193,7 @@ fn parameter_ref(name: &str) -> ReferenceOr<Parameter> {
     ReferenceOr::ref_(&format!("#/components/parameters/{name}"))
 }
 
-fn response_ref(name: &str) -> ReferenceOr<Response> {
+pub(super) fn response_ref(name: &str) -> ReferenceOr<Response> {
     ReferenceOr::ref_(&format!("#/components/responses/{name}"))
 }
 
@@ -193,7 +201,7 @@ fn request_body_ref(name: &str) -> ReferenceOr<RequestBody> {
     ReferenceOr::ref_(&format!("#/components/requestBodies/{name}"))
 }
 
-fn plain(kind: SchemaKind) -> Schema {
+pub(super) fn plain(kind: SchemaKind) -> Schema {
     Schema {
         schema_data: SchemaData::default(),
         schema_kind: kind,
@@ -217,11 +225,11 @@ fn string_kind(format: Option<&str>) -> SchemaKind {
     }))
 }
 
-fn any_kind() -> SchemaKind {
+pub(super) fn any_kind() -> SchemaKind {
     SchemaKind::Any(AnySchema::default())
 }
 
-fn array_of(items: ReferenceOr<Schema>) -> SchemaKind {
+pub(super) fn array_of(items: ReferenceOr<Schema>) -> SchemaKind {
     let items = match items {
         ReferenceOr::Item(s) => ReferenceOr::Item(Box::new(s)),
         ReferenceOr::Reference { reference } => ReferenceOr::Reference { reference },
@@ -234,7 +242,7 @@ fn array_of(items: ReferenceOr<Schema>) -> SchemaKind {
     }))
 }
 
-fn media(schema: ReferenceOr<Schema>) -> MediaType {
+pub(super) fn media(schema: ReferenceOr<Schema>) -> MediaType {
     MediaType {
         schema: Some(schema),
         ..Default::default()
@@ -271,7 +279,7 @@ fn parameter_data(name: &str, description: &str, schema: Schema) -> ParameterDat
     }
 }
 
-fn query(name: &str, description: &str, schema: Schema) -> Parameter {
+pub(super) fn query(name: &str, description: &str, schema: Schema) -> Parameter {
     Parameter::Query {
         parameter_data: parameter_data(name, description, schema),
         allow_reserved: false,
@@ -605,7 +613,7 @@ fn row_schema(
 // ---------------------------------------------------------------------------------------
 // Column and JSON value schemas
 
-fn column_schema(table: &Table, column: &Column) -> Schema {
+pub(super) fn column_schema(table: &Table, column: &Column) -> Schema {
     let SqlType { base, array } = column.ty;
     let kind = if array {
         array_of(ReferenceOr::Item(plain(base_kind(
@@ -634,7 +642,7 @@ fn column_schema(table: &Table, column: &Column) -> Schema {
 }
 
 /// The schema of a value of an SQL type, without constraints.
-fn type_schema(ty: SqlType) -> Schema {
+pub(super) fn type_schema(ty: SqlType) -> Schema {
     let kind = base_kind(ty.base, &Rule::default(), false);
     if ty.array {
         plain(array_of(ReferenceOr::Item(plain(kind))))
@@ -1101,7 +1109,7 @@ fn path_item(table: &Table) -> PathItem {
 }
 
 /// First line of a comment as summary, the rest (if any) as extra description.
-fn split_comment(comment: Option<&str>) -> (Option<String>, Option<String>) {
+pub(super) fn split_comment(comment: Option<&str>) -> (Option<String>, Option<String>) {
     let Some(c) = comment.map(str::trim).filter(|c| !c.is_empty()) else {
         return (None, None);
     };

@@ -1,0 +1,422 @@
+//! Emits the one OpenAPI document SDK generators take: the typed endpoints under `/api`,
+//! and the default schema's tables and functions under `/rest/v1`, with servers at `/`.
+//!
+//! The per-schema documents of [`super::openapi`] stay what `GET /rest/v1/` serves; this
+//! one puts every surface of the server in a single client.
+
+use super::openapi::{
+    array_of, column_schema, document, media, plain, query, schema_ref, split_comment, to_json,
+    type_schema,
+};
+use crate::ir::{Column, Crud, Endpoint, EndpointKind, Function, Ir, Table};
+use openapiv3::{
+    ObjectType, Operation, Parameter, ParameterData, ParameterSchemaOrContent, PathItem, Paths,
+    ReferenceOr, RequestBody, Response, Responses, Schema, SchemaData, SchemaKind, Server,
+    StatusCode, StringType, Type,
+};
+
+const JSON: &str = "application/json";
+const TYPED_ERROR: &str = "ApiError";
+
+/// The SDK document, as pretty JSON ending in a newline.
+pub fn emit_sdk_openapi(ir: &Ir) -> String {
+    let default_schema = ir
+        .schemas
+        .iter()
+        .filter(|s| s.exposed)
+        .min_by_key(|s| (s.name != "public", s.name.clone()))
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| "public".to_string());
+    let mut doc = document(ir, &default_schema);
+    doc.info.title = "Ferrobase API".to_string();
+    doc.info.description = Some(format!(
+        "Every surface of the server: the typed endpoints under `/api` and the tables and functions of the `{default_schema}` schema under `/rest/v1`. Authenticate with the `apikey` header and, for a signed-in user, `Authorization: Bearer <JWT>`."
+    ));
+    doc.servers = vec![Server {
+        url: "/".to_string(),
+        ..Default::default()
+    }];
+    let mut paths = Paths::default();
+    for (path, item) in std::mem::take(&mut doc.paths.paths) {
+        paths.paths.insert(format!("/rest/v1{path}"), item);
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.insert(
+        TYPED_ERROR.to_string(),
+        ReferenceOr::Item(plain(SchemaKind::Type(Type::Object(ObjectType {
+            properties: [(
+                "error".to_string(),
+                ReferenceOr::boxed_item(plain(SchemaKind::Type(Type::String(
+                    StringType::default(),
+                )))),
+            )]
+            .into_iter()
+            .collect(),
+            required: vec!["error".to_string()],
+            ..Default::default()
+        })))),
+    );
+    for ep in &ir.endpoints {
+        let name = endpoint_name(&ep.path);
+        match &ep.kind {
+            EndpointKind::Crud(crud) => {
+                let Some(table) = ir
+                    .tables
+                    .iter()
+                    .find(|t| t.schema == crud.schema && t.name == crud.table)
+                else {
+                    continue;
+                };
+                components.schemas.insert(
+                    name.clone(),
+                    ReferenceOr::Item(fields_schema(table, crud, Purpose::Row)),
+                );
+                components.schemas.insert(
+                    format!("{name}_create"),
+                    ReferenceOr::Item(fields_schema(table, crud, Purpose::Create)),
+                );
+                components.schemas.insert(
+                    format!("{name}_update"),
+                    ReferenceOr::Item(fields_schema(table, crud, Purpose::Update)),
+                );
+                let (collection, item) = crud_paths(ep, crud, &name);
+                if let Some(c) = collection {
+                    paths.paths.insert(ep.path.clone(), ReferenceOr::Item(c));
+                }
+                if let Some(i) = item {
+                    paths.paths.insert(
+                        format!("{}/{{{}}}", ep.path, crud.item_param),
+                        ReferenceOr::Item(i),
+                    );
+                }
+            }
+            EndpointKind::Sql {
+                method,
+                schema,
+                function,
+            } => {
+                let Some(f) = ir
+                    .functions
+                    .iter()
+                    .find(|f| &f.schema == schema && &f.name == function)
+                else {
+                    continue;
+                };
+                paths.paths.insert(
+                    ep.path.clone(),
+                    ReferenceOr::Item(sql_path(ep, f, method, &name)),
+                );
+            }
+        }
+    }
+    doc.paths = paths;
+    to_json(&doc)
+}
+
+/// `/api/agents/{id}/tools` becomes `agents_tools`.
+fn endpoint_name(path: &str) -> String {
+    path.trim_start_matches("/api/")
+        .split('/')
+        .filter(|s| !s.starts_with('{') && !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+        .replace('-', "_")
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Purpose {
+    Row,
+    Create,
+    Update,
+}
+
+/// The fields of an endpoint: its table's columns under their API names; on create and
+/// update without the scope columns the server sets, and with the lookup field.
+fn fields_schema(table: &Table, crud: &Crud, purpose: Purpose) -> Schema {
+    let field_name = |c: &Column| {
+        crud.renames
+            .iter()
+            .find(|(_, col)| *col == c.name)
+            .map(|(f, _)| f.clone())
+            .unwrap_or_else(|| c.name.clone())
+    };
+    let scope = |c: &Column| {
+        Some(&c.name) == crud.owner.as_ref()
+            || crud
+                .parent
+                .as_ref()
+                .is_some_and(|(_, _, col)| col == &c.name)
+            || crud.lookup.as_ref().is_some_and(|l| l.4 == c.name)
+    };
+    let mut properties = indexmap_like();
+    let mut required = Vec::new();
+    for c in &table.columns {
+        let name = field_name(c);
+        match purpose {
+            Purpose::Row => {
+                if !c.nullable {
+                    required.push(name.clone());
+                }
+            }
+            Purpose::Create => {
+                if scope(c) {
+                    continue;
+                }
+                if !c.nullable && c.default.is_none() {
+                    required.push(name.clone());
+                }
+            }
+            Purpose::Update => {
+                if scope(c)
+                    || (!crud.update_fields.is_empty() && !crud.update_fields.contains(&name))
+                {
+                    continue;
+                }
+            }
+        }
+        properties.push((name, ReferenceOr::boxed_item(column_schema(table, c))));
+    }
+    if purpose == Purpose::Create
+        && let Some((field, ltable, column, _, _)) = &crud.lookup
+    {
+        properties.push((
+            field.clone(),
+            ReferenceOr::boxed_item(Schema {
+                schema_data: SchemaData {
+                    description: Some(format!("The `{column}` of a row of `{ltable}`.")),
+                    ..Default::default()
+                },
+                schema_kind: SchemaKind::Type(Type::String(StringType::default())),
+            }),
+        ));
+        required.push(field.clone());
+    }
+    plain(SchemaKind::Type(Type::Object(ObjectType {
+        properties: properties.into_iter().collect(),
+        required,
+        ..Default::default()
+    })))
+}
+
+fn indexmap_like() -> Vec<(String, ReferenceOr<Box<Schema>>)> {
+    Vec::new()
+}
+
+fn path_param(name: &str) -> ReferenceOr<Parameter> {
+    ReferenceOr::Item(Parameter::Path {
+        parameter_data: ParameterData {
+            name: name.to_string(),
+            description: None,
+            required: true,
+            deprecated: None,
+            format: ParameterSchemaOrContent::Schema(ReferenceOr::Item(plain(SchemaKind::Type(
+                Type::String(StringType::default()),
+            )))),
+            example: None,
+            examples: Default::default(),
+            explode: None,
+            extensions: Default::default(),
+        },
+        style: Default::default(),
+    })
+}
+
+fn responses(ok: u16, body: Option<ReferenceOr<Schema>>, errors: &[u16]) -> Responses {
+    let mut r = Responses::default();
+    r.responses.insert(
+        StatusCode::Code(ok),
+        ReferenceOr::Item(Response {
+            description: if body.is_some() { "Success." } else { "Done." }.to_string(),
+            content: body
+                .map(|b| [(JSON.to_string(), media(b))].into_iter().collect())
+                .unwrap_or_default(),
+            ..Default::default()
+        }),
+    );
+    for code in errors {
+        r.responses.insert(
+            StatusCode::Code(*code),
+            ReferenceOr::Item(Response {
+                description: match code {
+                    400 => "Invalid input; `error` names the problem.",
+                    401 => "No valid API key or token.",
+                    404 => "No such row, or not the caller's.",
+                    409 => "Already exists.",
+                    _ => "Error.",
+                }
+                .to_string(),
+                content: [(
+                    JSON.to_string(),
+                    media(ReferenceOr::ref_(&schema_ref(TYPED_ERROR))),
+                )]
+                .into_iter()
+                .collect(),
+                ..Default::default()
+            }),
+        );
+    }
+    r
+}
+
+fn body(schema: &str) -> Option<ReferenceOr<RequestBody>> {
+    Some(ReferenceOr::Item(RequestBody {
+        content: [(
+            JSON.to_string(),
+            media(ReferenceOr::ref_(&schema_ref(schema))),
+        )]
+        .into_iter()
+        .collect(),
+        required: true,
+        ..Default::default()
+    }))
+}
+
+fn crud_paths(ep: &Endpoint, crud: &Crud, name: &str) -> (Option<PathItem>, Option<PathItem>) {
+    let has = |op: &str| crud.operations.iter().any(|o| o == op);
+    let params: Vec<ReferenceOr<Parameter>> = ep
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+        .map(path_param)
+        .collect();
+    let mut item_params = params.clone();
+    item_params.push(path_param(&crud.item_param));
+    let row = || Some(ReferenceOr::ref_(&schema_ref(name)));
+    let op = |id: &str, parameters: &[ReferenceOr<Parameter>], request_body, responses| Operation {
+        tags: vec![name.to_string()],
+        operation_id: Some(format!("api_{name}_{id}")),
+        parameters: parameters.to_vec(),
+        request_body,
+        responses,
+        ..Default::default()
+    };
+    let collection = (has("list") || has("create")).then(|| PathItem {
+        get: has("list").then(|| {
+            op(
+                "list",
+                &params,
+                None,
+                responses(
+                    200,
+                    Some(ReferenceOr::Item(plain(array_of(ReferenceOr::ref_(
+                        &schema_ref(name),
+                    ))))),
+                    &[401, 404],
+                ),
+            )
+        }),
+        post: has("create").then(|| {
+            op(
+                "create",
+                &params,
+                body(&format!("{name}_create")),
+                responses(201, row(), &[400, 401, 404, 409]),
+            )
+        }),
+        ..Default::default()
+    });
+    let item = (has("get") || has("update") || has("delete")).then(|| PathItem {
+        get: has("get").then(|| {
+            op(
+                "get",
+                &item_params,
+                None,
+                responses(200, row(), &[401, 404]),
+            )
+        }),
+        patch: has("update").then(|| {
+            op(
+                "update",
+                &item_params,
+                body(&format!("{name}_update")),
+                responses(200, row(), &[400, 401, 404]),
+            )
+        }),
+        delete: has("delete").then(|| {
+            op(
+                "delete",
+                &item_params,
+                None,
+                responses(204, None, &[401, 404]),
+            )
+        }),
+        ..Default::default()
+    });
+    (collection, item)
+}
+
+fn sql_path(ep: &Endpoint, f: &Function, method: &str, name: &str) -> PathItem {
+    let (summary, description) = split_comment(f.comment.as_deref());
+    let result = match &f.returns {
+        crate::ir::Returns::Scalar(ty) => Some(ReferenceOr::Item(type_schema(*ty))),
+        crate::ir::Returns::SetOf(t) => Some(ReferenceOr::Item(plain(array_of(
+            ReferenceOr::ref_(&schema_ref(t)),
+        )))),
+        crate::ir::Returns::Row(t) => Some(ReferenceOr::ref_(&schema_ref(t))),
+        crate::ir::Returns::Void => None,
+    };
+    let path_params: Vec<&str> = ep
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+        .collect();
+    let mut operation = Operation {
+        tags: vec![name.to_string()],
+        summary,
+        description,
+        operation_id: Some(format!("api_{name}")),
+        responses: responses(200, result, &[400, 401, 404]),
+        ..Default::default()
+    };
+    operation.parameters = path_params.iter().map(|p| path_param(p)).collect();
+    let args: Vec<_> = f
+        .args
+        .iter()
+        .filter(|a| !path_params.contains(&a.name.as_str()))
+        .collect();
+    if method == "GET" {
+        for a in args {
+            let mut p = query(
+                &a.name,
+                &format!("Argument `{}` ({}).", a.name, a.ty.sql()),
+                type_schema(a.ty),
+            );
+            if let Parameter::Query { parameter_data, .. } = &mut p {
+                parameter_data.required = a.default_sql.is_none();
+            }
+            operation.parameters.push(ReferenceOr::Item(p));
+        }
+        PathItem {
+            get: Some(operation),
+            ..Default::default()
+        }
+    } else {
+        operation.request_body = Some(ReferenceOr::Item(RequestBody {
+            content: [(
+                JSON.to_string(),
+                media(ReferenceOr::Item(plain(SchemaKind::Type(Type::Object(
+                    ObjectType {
+                        properties: args
+                            .iter()
+                            .map(|a| (a.name.clone(), ReferenceOr::boxed_item(type_schema(a.ty))))
+                            .collect(),
+                        required: args
+                            .iter()
+                            .filter(|a| a.default_sql.is_none())
+                            .map(|a| a.name.clone())
+                            .collect(),
+                        ..Default::default()
+                    },
+                ))))),
+            )]
+            .into_iter()
+            .collect(),
+            required: true,
+            ..Default::default()
+        }));
+        PathItem {
+            post: Some(operation),
+            ..Default::default()
+        }
+    }
+}

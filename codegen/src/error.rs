@@ -52,6 +52,67 @@ pub enum Error {
     /// Generated Rust did not parse; this is a bug in codegen, not in the spec.
     #[error("generated Rust does not parse: {0}")]
     Rust(#[from] syn::Error),
+    /// The spec changes would destroy data and the spec does not list them as intended.
+    #[error("{}", render_refusals(.0))]
+    Destructive(Vec<Refusal>),
+    /// A `.sql` file among the migrations is not named `<version>_<name>.sql`.
+    #[error("cannot tell the version of migration {path}: name it <digits>_<lowercase name>.sql")]
+    MigrationName {
+        /// The file.
+        path: String,
+    },
+    /// Two migrations have the same version.
+    #[error("two migrations have version {version}")]
+    DuplicateVersion {
+        /// The version.
+        version: String,
+    },
+    /// A snapshot beside a migration cannot be used.
+    #[error("cannot use snapshot {path}: {problem}")]
+    Snapshot {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// There are migrations but no snapshot of the model they leave behind, so the next
+    /// migration cannot be derived.
+    #[error(
+        "migration {migration} has no snapshot beside it, so the state it leaves behind is unknown; \
+         restore its .snapshot.json (or, if no database has applied these migrations yet, \
+         delete them to start again from 0001_init)"
+    )]
+    MissingSnapshot {
+        /// `<version>_<name>` of the last migration.
+        migration: String,
+    },
+}
+
+/// A change that would destroy data, refused because the spec does not allow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The spec file that declared the object, relative to the spec folder.
+    pub file: String,
+    /// The change, written as the `allow_destructive` entry that allows it.
+    pub change: crate::ir::Destructive,
+    /// What would be lost.
+    pub reason: String,
+}
+
+fn render_refusals(refusals: &[Refusal]) -> String {
+    let mut out = format!(
+        "{} spec change(s) would destroy data, so no migration was written:\n",
+        refusals.len()
+    );
+    for r in refusals {
+        out.push_str(&format!("  {}: {}: {}\n", r.file, r.change, r.reason));
+    }
+    out.push_str("if that is intended, list the change(s) in a spec file and build again:\nallow_destructive:\n");
+    for r in refusals {
+        out.push_str(&format!("  - {}\n", r.change));
+    }
+    out.pop();
+    out
 }
 
 fn render(diags: &[Diagnostic]) -> String {

@@ -1,9 +1,12 @@
-//! Emits the SQL migration that creates what the spec declares.
+//! Emits SQL migrations: the first one, which creates what the spec declares, and each
+//! later one, which makes the changes [`crate::diff`] found between two models.
 //!
-//! Layout comes from a minijinja template; every identifier and literal in it was quoted
-//! by [`crate::sql`] before it reached the template.
+//! The first one's layout comes from a minijinja template; every identifier and literal in
+//! it was quoted by [`crate::sql`] before it reached the template. A later one lists the
+//! diff's statements (their `Display`), a blank line between groups of one kind.
 
 use crate::ddl;
+use crate::diff::Diff;
 use crate::error::{Error, Result};
 use crate::ir::{Function, Ir, Table};
 use crate::sql::{quote_ident, quote_literal};
@@ -31,7 +34,15 @@ impl MigrationFile {
 
 /// The migrations that create the spec's schema from an empty database.
 pub fn emit_migrations(ir: &Ir) -> Result<Vec<MigrationFile>> {
-    let version = "0001";
+    Ok(vec![emit_init(ir)?])
+}
+
+/// The version of the first migration.
+pub const FIRST_VERSION: &str = "0001";
+
+/// `0001_init`: creates everything the spec declares in an empty database.
+pub fn emit_init(ir: &Ir) -> Result<MigrationFile> {
+    let version = FIRST_VERSION;
     let name = "init";
     let schemas: Vec<SchemaView> = ir
         .schemas
@@ -71,11 +82,38 @@ pub fn emit_migrations(ir: &Ir) -> Result<Vec<MigrationFile>> {
             template: "migration",
             source,
         })?;
-    Ok(vec![MigrationFile {
+    Ok(MigrationFile {
         version: version.into(),
         name: name.into(),
         sql: tidy(&sql),
-    }])
+    })
+}
+
+/// A migration making the changes of `diff`, which turns the database `previous` (a
+/// migration's `<version>_<name>`) leaves behind into the one `ir` describes.
+pub fn emit_change(ir: &Ir, version: &str, previous: &str, diff: &Diff<'_>) -> MigrationFile {
+    let name = diff.name();
+    let mut sql = format!(
+        "-- @generated from {} — do not edit\n-- Migration {version}_{name}: changes the schema {previous} leaves behind into the one the spec declares.\n",
+        ir.sources
+            .iter()
+            .map(|s| format!("spec/{s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut group = None;
+    for change in &diff.changes {
+        if group != Some(change.group()) {
+            sql.push('\n');
+            group = Some(change.group());
+        }
+        sql.push_str(&format!("{change};\n"));
+    }
+    MigrationFile {
+        version: version.into(),
+        name,
+        sql,
+    }
 }
 
 /// Collapses runs of blank lines the template's loops leave behind.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, lints, unit, golden and end-to-end tests with the
 # real clients, and validation of the committed OpenAPI documents.
-# It installs what it needs (npm packages, a Python venv with the OpenAPI validator); the
+# It installs what it needs (npm packages, a Python venv with the tools of tests/py); the
 # embedded PostgreSQL is installed by the tests themselves from PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,10 +11,12 @@ step() { printf '\n==> %s\n' "$*"; }
 step "installing client test dependencies (npm)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 
-step "installing the OpenAPI validator (PyPI, in target/venv)"
-if [ ! -x target/venv/bin/openapi-spec-validator ]; then
+step "installing Python tools and clients (PyPI, in target/venv)"
+# Reinstalled whenever tests/py/requirements.txt changes.
+if ! cmp -s tests/py/requirements.txt target/venv/requirements.installed 2>/dev/null; then
   python3 -m venv target/venv
-  target/venv/bin/pip install --quiet --disable-pip-version-check openapi-spec-validator==0.7.2
+  target/venv/bin/pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
+  cp tests/py/requirements.txt target/venv/requirements.installed
 fi
 
 step "cargo fmt --check"

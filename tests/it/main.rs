@@ -11,6 +11,7 @@ mod profiles;
 mod rest;
 mod rls;
 mod rpc;
+mod sdk;
 mod self_reference;
 mod supabase_js;
 mod typed_api;

@@ -1061,8 +1061,8 @@ fn path_item(table: &Table) -> PathItem {
         patch: Some(operation(
             "update",
             format!(
-                "Change every row of `{name}` the filters match; without a filter that is \
-                 every row."
+                "Change every row of `{name}` the filters match; at least one filter is \
+                 required."
             ),
             write_params.clone(),
             Some(&format!("{name}_update")),
@@ -1084,8 +1084,8 @@ fn path_item(table: &Table) -> PathItem {
         delete: Some(operation(
             "delete",
             format!(
-                "Delete every row of `{name}` the filters match; without a filter that is \
-                 every row."
+                "Delete every row of `{name}` the filters match; at least one filter is \
+                 required."
             ),
             write_params,
             None,

@@ -57,7 +57,8 @@ pub fn emit_sdk_openapi(ir: &Ir) -> String {
         })))),
     );
     for ep in &ir.endpoints {
-        let name = endpoint_name(&ep.path);
+        // Prefixed so that the names never meet the tables' own schemas and operations.
+        let name = format!("api_{}", endpoint_name(&ep.path));
         match &ep.kind {
             EndpointKind::Crud(crud) => {
                 let Some(table) = ir
@@ -148,7 +149,7 @@ fn fields_schema(table: &Table, crud: &Crud, purpose: Purpose) -> Schema {
                 .is_some_and(|(_, _, col)| col == &c.name)
             || crud.lookup.as_ref().is_some_and(|l| l.4 == c.name)
     };
-    let mut properties = indexmap_like();
+    let mut properties: Vec<(String, ReferenceOr<Box<Schema>>)> = Vec::new();
     let mut required = Vec::new();
     for c in &table.columns {
         let name = field_name(c);
@@ -196,10 +197,6 @@ fn fields_schema(table: &Table, crud: &Crud, purpose: Purpose) -> Schema {
         required,
         ..Default::default()
     })))
-}
-
-fn indexmap_like() -> Vec<(String, ReferenceOr<Box<Schema>>)> {
-    Vec::new()
 }
 
 fn path_param(name: &str) -> ReferenceOr<Parameter> {
@@ -282,9 +279,10 @@ fn crud_paths(ep: &Endpoint, crud: &Crud, name: &str) -> (Option<PathItem>, Opti
     let mut item_params = params.clone();
     item_params.push(path_param(&crud.item_param));
     let row = || Some(ReferenceOr::ref_(&schema_ref(name)));
+    let tag = name.trim_start_matches("api_").to_string();
     let op = |id: &str, parameters: &[ReferenceOr<Parameter>], request_body, responses| Operation {
-        tags: vec![name.to_string()],
-        operation_id: Some(format!("api_{name}_{id}")),
+        tags: vec![tag.clone()],
+        operation_id: Some(format!("{name}_{id}")),
         parameters: parameters.to_vec(),
         request_body,
         responses,
@@ -361,10 +359,10 @@ fn sql_path(ep: &Endpoint, f: &Function, method: &str, name: &str) -> PathItem {
         .filter_map(|s| s.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
         .collect();
     let mut operation = Operation {
-        tags: vec![name.to_string()],
+        tags: vec![name.trim_start_matches("api_").to_string()],
         summary,
         description,
-        operation_id: Some(format!("api_{name}")),
+        operation_id: Some(name.to_string()),
         responses: responses(200, result, &[400, 401, 404]),
         ..Default::default()
     };

@@ -44,6 +44,8 @@ pub struct Artifacts {
     pub unused_allowances: Vec<ir::Destructive>,
     /// (schema, OpenAPI JSON) per exposed schema.
     pub openapi: Vec<(String, String)>,
+    /// The one document for SDK generators (`openapi/api.json`): `/api` and `/rest/v1`.
+    pub api_openapi: String,
     /// `catalog.rs`, referring to `migrations/<file>` and `openapi/<schema>.json` beside it.
     pub rust: String,
     /// The spec files read, for `rerun-if-changed`.
@@ -176,8 +178,10 @@ fn assemble(ir: ir::Ir, migrations: Vec<emit::migrations::MigrationFile>) -> Res
             .iter()
             .map(|(s, _)| (s.clone(), format!("openapi/{s}.json")))
             .collect(),
+        api_openapi: Some("openapi/api.json".to_string()),
     };
     let rust = emit::rust::emit_rust(&ir, &inputs)?;
+    let api_openapi = emit::openapi_api::emit_sdk_openapi(&ir);
     Ok(Artifacts {
         ir,
         migrations,
@@ -185,6 +189,7 @@ fn assemble(ir: ir::Ir, migrations: Vec<emit::migrations::MigrationFile>) -> Res
         new_migration: None,
         unused_allowances: Vec::new(),
         openapi,
+        api_openapi,
         rust,
         inputs: Vec::new(),
     })
@@ -224,6 +229,7 @@ impl Artifacts {
         for (schema, doc) in &self.openapi {
             write_if_changed(&dir.join("openapi").join(format!("{schema}.json")), doc)?;
         }
+        write_if_changed(&dir.join("openapi").join("api.json"), &self.api_openapi)?;
         Ok(())
     }
 }

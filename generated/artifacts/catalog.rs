@@ -699,4 +699,5 @@ pub static CATALOG: Catalog = Catalog {
             not_found: "Tool assignment not found",
         },
     ],
+    api_openapi: Some(include_str!("openapi/api.json")),
 };

@@ -16,6 +16,8 @@ pub struct Catalog {
     pub openapi: &'static [(&'static str, &'static str)],
     /// Typed endpoints under `/api`.
     pub endpoints: &'static [Endpoint],
+    /// The OpenAPI document for SDK generators, served at `/api/openapi.json`.
+    pub api_openapi: Option<&'static str>,
 }
 
 /// A typed endpoint declared in the spec.

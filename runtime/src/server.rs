@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::meta::Catalog;
 use crate::migrate::{self, MigrationSource};
 use axum::Router;
+use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
@@ -101,6 +102,24 @@ fn routes(state: AppState) -> Router {
         .route("/rest/v1/{table}", any(crate::rest::table))
         .route("/rest/v1/rpc/{function}", any(crate::rest::rpc))
         .route("/health", get(|| async { "ok" }))
+        .route(
+            "/api/openapi.json",
+            get(
+                |axum::extract::State(state): axum::extract::State<AppState>| async move {
+                    match state.catalog.api_openapi {
+                        Some(doc) => (
+                            [(
+                                axum::http::header::CONTENT_TYPE,
+                                "application/openapi+json; charset=utf-8",
+                            )],
+                            doc,
+                        )
+                            .into_response(),
+                        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                    }
+                },
+            ),
+        )
         .with_state(state)
 }
 

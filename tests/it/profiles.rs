@@ -65,6 +65,7 @@ static CATALOG: Catalog = Catalog {
     migrations: &[],
     openapi: &[],
     endpoints: &[],
+    api_openapi: None,
 };
 
 #[tokio::test]

@@ -62,6 +62,7 @@ static CATALOG: Catalog = Catalog {
     migrations: &[],
     openapi: &[],
     endpoints: &[],
+    api_openapi: None,
 };
 
 async fn get(app: &TestApp, query_string: &str) -> Result<Value, runtime::ApiError> {

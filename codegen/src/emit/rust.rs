@@ -17,6 +17,8 @@ pub struct RustInputs {
     pub migrations: Vec<(String, String, String)>,
     /// (schema, relative path) of each exposed schema's OpenAPI document.
     pub openapi: Vec<(String, String)>,
+    /// Relative path of the SDK OpenAPI document, if one is written.
+    pub api_openapi: Option<String>,
 }
 
 /// Emits `catalog.rs`: `pub static CATALOG: runtime::meta::Catalog`.
@@ -39,6 +41,10 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
         .iter()
         .map(|(schema, path)| quote! { (#schema, include_str!(#path)) });
     let endpoints = ir.endpoints.iter().map(endpoint);
+    let api_openapi = match &inputs.api_openapi {
+        Some(path) => quote!(Some(include_str!(#path))),
+        None => quote!(None),
+    };
     let tokens = quote! {
         #[allow(unused_imports)]
         use ::runtime::meta::{
@@ -53,6 +59,7 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
             migrations: &[#(#migrations),*],
             openapi: &[#(#openapi),*],
             endpoints: &[#(#endpoints),*],
+            api_openapi: #api_openapi,
         };
     };
     let file: syn::File = syn::parse2(tokens)?;

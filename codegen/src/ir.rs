@@ -730,6 +730,17 @@ pub struct Endpoint {
 pub enum EndpointKind {
     /// CRUD over a table.
     Crud(Box<Crud>),
+    /// A Rust handler of the runtime.
+    Handler {
+        /// Its name.
+        name: String,
+        /// `GET` or `POST`.
+        method: String,
+        /// Shape of the request body.
+        request: Shape,
+        /// Shape of the response.
+        response: Shape,
+    },
     /// A function call.
     Sql {
         /// `GET` or `POST`.
@@ -767,6 +778,9 @@ pub struct Crud {
     /// (field, check) pairs of named runtime checks.
     pub checks: Vec<(String, String)>,
 }
+
+/// The handlers the runtime implements (`runtime::api::handler`).
+pub const HANDLERS: &[&str] = &["whoami"];
 
 /// The named checks the runtime implements (`runtime::api::check_field`).
 pub const FIELD_CHECKS: &[&str] = &["database_schemas"];

@@ -1248,8 +1248,48 @@ impl Lowerer<'_> {
                     .split('/')
                     .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
                     .collect();
-                let kind = match (&e.crud, &e.sql) {
-                    (Some(c), None) => {
+                let kind = match (&e.crud, &e.sql, &e.handler) {
+                    (None, None, Some(h)) => {
+                        if !HANDLERS.contains(&h.name.as_str()) {
+                            self.diags.error(
+                                file,
+                                &format!("{path}.handler.name"),
+                                format!(
+                                    "unknown handler `{}`; the runtime has: {}",
+                                    h.name,
+                                    HANDLERS.join(", ")
+                                ),
+                            );
+                            continue;
+                        }
+                        let method = h
+                            .method
+                            .clone()
+                            .unwrap_or_else(|| "POST".into())
+                            .to_ascii_uppercase();
+                        if method != "GET" && method != "POST" {
+                            self.diags.error(
+                                file,
+                                &format!("{path}.handler.method"),
+                                format!("method `{method}` is not GET or POST"),
+                            );
+                        }
+                        let request =
+                            self.shape(file, &format!("{path}.handler.request"), &h.request, true);
+                        let response = self.shape(
+                            file,
+                            &format!("{path}.handler.response"),
+                            &h.response,
+                            false,
+                        );
+                        EndpointKind::Handler {
+                            name: h.name.clone(),
+                            method,
+                            request,
+                            response,
+                        }
+                    }
+                    (Some(c), None, None) => {
                         let Some(table) = tables
                             .iter()
                             .find(|t| t.schema == spec.schema && t.name == c.table)
@@ -1401,7 +1441,7 @@ impl Lowerer<'_> {
                                 .collect(),
                         }))
                     }
-                    (None, Some(q)) => {
+                    (None, Some(q), None) => {
                         if !functions
                             .iter()
                             .any(|f| f.schema == spec.schema && f.name == q.function)

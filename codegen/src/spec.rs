@@ -323,6 +323,9 @@ pub struct EndpointSpec {
     /// A call of a function of this file's schema.
     #[serde(default)]
     pub sql: Option<SqlEndpointSpec>,
+    /// A handler written in Rust, with its request and response shapes.
+    #[serde(default)]
+    pub handler: Option<HandlerSpec>,
     /// Message of the 404 for a row that does not exist or is not the caller's.
     #[serde(default)]
     pub not_found: Option<String>,
@@ -392,6 +395,23 @@ pub struct LookupSpec {
     pub key: Option<String>,
     /// The column of the endpoint's table that stores it, e.g. `tool_id`.
     pub sets: String,
+}
+
+/// An endpoint served by a named Rust handler of the runtime.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandlerSpec {
+    /// The handler's name in the runtime (`whoami`).
+    pub name: String,
+    /// `GET` or `POST` (default `POST`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The JSON object the request body must be, checked before the handler runs.
+    #[serde(default)]
+    pub request: BTreeMap<String, FieldSpec>,
+    /// The JSON object the handler answers, for OpenAPI.
+    #[serde(default)]
+    pub response: BTreeMap<String, FieldSpec>,
 }
 
 /// A function-bound endpoint.

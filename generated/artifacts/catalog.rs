@@ -698,6 +698,34 @@ pub static CATALOG: Catalog = Catalog {
             ),
             not_found: "Tool assignment not found",
         },
+        Endpoint {
+            path: "/api/whoami",
+            kind: EndpointKind::Handler {
+                name: "whoami",
+                method: "POST",
+                request: &Shape {
+                    fields: &[
+                        Field {
+                            name: "greeting",
+                            ty: JsonType::String,
+                            required: false,
+                            nullable: false,
+                            rule: Rule {
+                                min_length: None,
+                                max_length: Some(40u32),
+                                one_of: &[],
+                                minimum: None,
+                                maximum: None,
+                                shape: None,
+                            },
+                            items: None,
+                        },
+                    ],
+                    closed: true,
+                },
+            },
+            not_found: "Not found",
+        },
     ],
     api_openapi: Some(include_str!("openapi/api.json")),
 };

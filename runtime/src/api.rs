@@ -72,6 +72,14 @@ pub fn router(catalog: &'static Catalog) -> Router<AppState> {
                     router = router.route(&item_path, i);
                 }
             }
+            EndpointKind::Handler { method, .. } => {
+                let route = if *method == "GET" {
+                    get(move |s, q: RawQuery, h| handle(s, ep, q.0, h, Bytes::new()))
+                } else {
+                    axum::routing::post(move |s, h, b| handle(s, ep, None, h, b))
+                };
+                router = router.route(ep.path, route);
+            }
             EndpointKind::Sql { method, .. } => {
                 let route = if *method == "GET" {
                     get(move |s, p, q: RawQuery, h| call(s, ep, p, q.0, h, Bytes::new()))
@@ -146,7 +154,9 @@ type Params = Path<HashMap<String, String>>;
 fn crud(ep: &'static Endpoint) -> &'static Crud {
     match &ep.kind {
         EndpointKind::Crud(c) => c,
-        EndpointKind::Sql { .. } => unreachable!("routes of sql endpoints call `call`"),
+        EndpointKind::Sql { .. } | EndpointKind::Handler { .. } => {
+            unreachable!("only crud routes reach crud operations")
+        }
     }
 }
 
@@ -714,6 +724,75 @@ async fn call(
     }
     .await;
     let _ = method;
+    match result {
+        Ok(body) => ok(StatusCode::OK, body),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// What a handler gets: the state, the verified caller and the checked request body.
+pub struct HandlerInput {
+    /// Shared state.
+    pub state: AppState,
+    /// The caller.
+    pub auth: AuthContext,
+    /// The request body (for GET, the query parameters as an object of strings).
+    pub body: Value,
+}
+
+/// Runs the named handler of the runtime. The spec can only name handlers listed in
+/// codegen's `ir::HANDLERS`, so an unknown name cannot reach this.
+async fn dispatch(name: &str, input: HandlerInput) -> Result<Value, TypedError> {
+    match name {
+        "whoami" => Ok(whoami(&input)),
+        other => Err(TypedError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            format!("handler `{other}` is not part of this runtime"),
+        )),
+    }
+}
+
+/// `whoami`: the caller as the server sees it.
+fn whoami(input: &HandlerInput) -> Value {
+    let claims = &input.auth.claims;
+    json!({
+        "role": input.auth.role,
+        "user_id": claims.get("sub").cloned().unwrap_or(Value::Null),
+        "email": claims.get("email").cloned().unwrap_or(Value::Null),
+        "greeting": input.body.get("greeting").cloned().unwrap_or(Value::Null),
+    })
+}
+
+async fn handle(
+    State(state): State<AppState>,
+    ep: &'static Endpoint,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let EndpointKind::Handler { name, request, .. } = &ep.kind else {
+        return TypedError::new(StatusCode::INTERNAL_SERVER_ERROR, "not a handler endpoint")
+            .into_response();
+    };
+    let result = async {
+        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
+        let mut fields = json_body(&body)?;
+        for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+            fields.insert(k.into_owned(), Value::String(v.into_owned()));
+        }
+        let body = Value::Object(fields);
+        validate::validate_body(request, &body).map_err(|e| typed(ep, e))?;
+        dispatch(
+            name,
+            HandlerInput {
+                state: state.clone(),
+                auth,
+                body,
+            },
+        )
+        .await
+    }
+    .await;
     match result {
         Ok(body) => ok(StatusCode::OK, body),
         Err(e) => e.into_response(),

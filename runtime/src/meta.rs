@@ -37,6 +37,16 @@ pub struct Endpoint {
 pub enum EndpointKind {
     /// CRUD over a table.
     Crud(&'static Crud),
+    /// A handler of the runtime (`runtime::api::handler`), whose request body is
+    /// checked against a shape first.
+    Handler {
+        /// Handler name.
+        name: &'static str,
+        /// `GET` or `POST`.
+        method: &'static str,
+        /// Shape of the request body.
+        request: &'static Shape,
+    },
     /// A call of a function with typed parameters.
     Sql {
         /// HTTP method: `GET` or `POST`.

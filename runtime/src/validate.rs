@@ -66,6 +66,32 @@ pub fn validate_rows(table: &Table, rows: &[Value], mode: Mode) -> Result<(), Ap
     }
 }
 
+/// Validates a JSON body against a shape (a typed endpoint's declared request).
+pub fn validate_body(shape: &'static crate::meta::Shape, body: &Value) -> Result<(), ApiError> {
+    let rule = Rule {
+        shape: Some(shape),
+        ..Rule::NONE
+    };
+    let mut found = Vec::new();
+    check_rule("body", &rule, body, &mut found);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let details: Map<String, Value> = found
+        .into_iter()
+        .map(|(k, m)| {
+            let key = k.strip_prefix("body.").unwrap_or(&k).to_string();
+            (key, Value::String(m.replace("body.", "")))
+        })
+        .collect();
+    Err(ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_ERROR",
+        "Invalid request body",
+    )
+    .details(Value::Object(details)))
+}
+
 fn check_column(column: &Column, v: &Value, out: &mut Vec<(String, String)>) {
     let name = column.name;
     if v.is_null() {

@@ -206,3 +206,57 @@ async fn tool_assignments() {
     assert_eq!((s, b), (404, json!({"error": "Tool assignment not found"})));
     let _: Value = Value::Null;
 }
+
+#[tokio::test]
+async fn handler_and_sql_endpoints() {
+    let app = TestApp::start().await;
+    let api = Api { app: &app };
+    let alice = app.user("alice@example.com").await;
+    // A handler: its request is checked against the declared shape before it runs.
+    let (s, _, b) = send(
+        api.req(Method::POST, "/api/whoami", Some(&alice))
+            .json(&json!({"greeting": "hi"})),
+    )
+    .await;
+    assert_eq!(
+        (s, b),
+        (
+            200,
+            json!({"role": "authenticated", "user_id": alice.id, "email": "alice@example.com", "greeting": "hi"})
+        )
+    );
+    let (s, _, b) = send(
+        api.req(Method::POST, "/api/whoami", Some(&alice))
+            .json(&json!({"greeting": 5})),
+    )
+    .await;
+    assert_eq!((s, b), (400, json!({"error": "greeting must be a string"})));
+    let (s, _, b) = send(
+        api.req(Method::POST, "/api/whoami", Some(&alice))
+            .json(&json!({"greeting": "x".repeat(41)})),
+    )
+    .await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"error": "greeting must be at most 40 characters long"})
+        )
+    );
+    // A sql endpoint: a function with typed parameters.
+    let (s, _, _) = send(
+        api.req(Method::POST, "/api/agents", Some(&alice))
+            .json(&json!({"name": "one", "framework": "google"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _, b) = send(api.req(
+        Method::GET,
+        "/api/agents/count?framework=google",
+        Some(&alice),
+    ))
+    .await;
+    assert_eq!((s, b), (200, json!(1)));
+    let (s, _, b) = send(api.req(Method::GET, "/api/agents/count?kind=x", Some(&alice))).await;
+    assert_eq!(s, 404, "{b}");
+}

@@ -871,7 +871,7 @@ fn integer_with_rule(format: Option<IntegerFormat>, rule: &Rule) -> SchemaKind {
     }))
 }
 
-fn shape_kind(shape: &Shape) -> SchemaKind {
+pub(super) fn shape_kind(shape: &Shape) -> SchemaKind {
     SchemaKind::Type(Type::Object(ObjectType {
         properties: shape
             .fields

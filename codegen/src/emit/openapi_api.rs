@@ -5,8 +5,8 @@
 //! one puts every surface of the server in a single client.
 
 use super::openapi::{
-    array_of, column_schema, document, media, plain, query, schema_ref, split_comment, to_json,
-    type_schema,
+    array_of, column_schema, document, media, plain, query, schema_ref, shape_kind, split_comment,
+    to_json, type_schema,
 };
 use crate::ir::{Column, Crud, Endpoint, EndpointKind, Function, Ir, Table};
 use openapiv3::{
@@ -90,6 +90,45 @@ pub fn emit_sdk_openapi(ir: &Ir) -> String {
                         ReferenceOr::Item(i),
                     );
                 }
+            }
+            EndpointKind::Handler {
+                method,
+                request,
+                response,
+                ..
+            } => {
+                let mut operation = Operation {
+                    tags: vec![name.trim_start_matches("api_").to_string()],
+                    operation_id: Some(name.clone()),
+                    responses: responses(
+                        200,
+                        Some(ReferenceOr::Item(plain(shape_kind(response)))),
+                        &[400, 401],
+                    ),
+                    ..Default::default()
+                };
+                let item = if method == "GET" {
+                    PathItem {
+                        get: Some(operation),
+                        ..Default::default()
+                    }
+                } else {
+                    operation.request_body = Some(ReferenceOr::Item(RequestBody {
+                        content: [(
+                            JSON.to_string(),
+                            media(ReferenceOr::Item(plain(shape_kind(request)))),
+                        )]
+                        .into_iter()
+                        .collect(),
+                        required: true,
+                        ..Default::default()
+                    }));
+                    PathItem {
+                        post: Some(operation),
+                        ..Default::default()
+                    }
+                };
+                paths.paths.insert(ep.path.clone(), ReferenceOr::Item(item));
             }
             EndpointKind::Sql {
                 method,

@@ -158,6 +158,15 @@ fn endpoint(e: &crate::ir::Endpoint) -> TokenStream {
     let path = &e.path;
     let not_found = &e.not_found;
     let kind = match &e.kind {
+        crate::ir::EndpointKind::Handler {
+            name,
+            method,
+            request,
+            ..
+        } => {
+            let request = shape(request);
+            quote! { EndpointKind::Handler { name: #name, method: #method, request: &#request } }
+        }
         crate::ir::EndpointKind::Sql {
             method,
             schema,

@@ -307,26 +307,26 @@ impl Diff<'_> {
             .collect()
     }
 
-    /// A short name for a migration making these changes, e.g. `add_agents_nickname`:
-    /// the one structural change if there is exactly one, else the one table changed,
-    /// else `spec_change`.
+    /// A short name for a migration making these changes, e.g. `add_agents_nickname`: its
+    /// structural changes (tables, columns, schemas, functions made, dropped, renamed or
+    /// retyped) when there are at most three and the name stays short, else the one table
+    /// changed, else `spec_change`.
     pub fn name(&self) -> String {
-        let headlines: BTreeSet<String> =
-            self.changes.iter().filter_map(Change::headline).collect();
+        let mut headlines: Vec<String> = Vec::new();
+        for h in self.changes.iter().filter_map(Change::headline) {
+            if !headlines.contains(&h) {
+                headlines.push(h);
+            }
+        }
         let subjects: BTreeSet<&str> = self.changes.iter().map(Change::subject).collect();
-        let name = if headlines.len() == 1 {
-            headlines.into_iter().next().unwrap_or_default()
+        let joined = headlines.join("_and_");
+        if !headlines.is_empty() && headlines.len() <= 3 && joined.len() <= 60 {
+            joined
         } else if subjects.len() == 1 {
             format!("change_{}", subjects.into_iter().next().unwrap_or_default())
         } else {
             "spec_change".to_string()
-        };
-        let mut name: String = name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        name.truncate(60);
-        name.trim_end_matches('_').to_string()
+        }
     }
 }
 
@@ -422,14 +422,12 @@ impl<'a> Change<'a> {
             Change::DropSchema(s) => format!("drop_schema_{}", s.name),
             Change::CreateTable(t) => format!("create_{}", t.name),
             Change::DropTable(t) => format!("drop_{}", t.name),
-            Change::RenameTable { table, from } => format!("rename_{from}_to_{}", table.name),
+            Change::RenameTable { from, .. } => format!("rename_{from}"),
             Change::AddColumn { table, column } => format!("add_{}_{}", table.name, column.name),
             Change::DropColumn { table, column } => format!("drop_{}_{column}", table.name),
-            Change::RenameColumn { table, from, to } => {
-                format!("rename_{}_{from}_to_{to}", table.name)
-            }
+            Change::RenameColumn { table, from, .. } => format!("rename_{}_{from}", table.name),
             Change::AlterType { table, column, .. } => {
-                format!("alter_{}_{}_type", table.name, column.name)
+                format!("alter_{}_{}", table.name, column.name)
             }
             Change::CreateFunction {
                 function,

@@ -96,6 +96,24 @@ fn stop_leftover(home: &std::path::Path) {
     }
 }
 
+/// A new, empty database on the shared cluster (where the roles exist already): its URL
+/// and a superuser pool on it.
+pub async fn fresh_database() -> (String, PgPool) {
+    let cluster = cluster();
+    let name = format!("it_{}", uuid::Uuid::new_v4().simple());
+    let root = PgPool::connect(&(cluster.url_for)("postgres"))
+        .await
+        .expect("connect");
+    sqlx::raw_sql(&format!("create database \"{name}\""))
+        .execute(&root)
+        .await
+        .expect("create database");
+    root.close().await;
+    let url = (cluster.url_for)(&name);
+    let pool = PgPool::connect(&url).await.expect("connect");
+    (url, pool)
+}
+
 /// Serializes `prepare`: it alters the cluster-wide `authenticator` role.
 static PREPARE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 

@@ -2,6 +2,7 @@
 
 mod aggregates;
 mod embed;
+mod evolution;
 mod formats;
 mod harness;
 mod nested;

@@ -1,0 +1,1 @@
+-- no migration: the database objects are unchanged

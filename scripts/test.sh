@@ -40,6 +40,9 @@ cargo test --workspace --locked
 step "committed artifacts match the spec"
 git diff --exit-code --stat -- generated/artifacts spec/spec.schema.json \
   || { echo "generated/artifacts is stale: commit the files cargo build rewrote"; exit 1; }
+untracked=$(git ls-files --others --exclude-standard -- generated/artifacts)
+[ -z "$untracked" ] \
+  || { echo "cargo build wrote files that are not committed:"; echo "$untracked"; exit 1; }
 
 step "OpenAPI documents validate"
 for doc in generated/artifacts/openapi/*.json; do

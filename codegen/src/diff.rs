@@ -298,8 +298,7 @@ impl Diff<'_> {
         self.changes.is_empty()
     }
 
-    /// The changes that can destroy data, each with a sentence saying how, and the spec
-    /// file that the change concerns.
+    /// The changes that can destroy data, each with a sentence saying how.
     pub fn destructive(&self) -> Vec<(Destructive, String)> {
         self.changes
             .iter()
@@ -1386,5 +1385,30 @@ fn functions<'a>(old: &'a Ir, new: &'a Ir, out: &mut Vec<Change<'a>>) {
         {
             out.push(Change::DropFunction(o));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(s: &str) -> SqlType {
+        SqlType::parse(s).expect("a type")
+    }
+
+    #[test]
+    fn conversions() {
+        let c = |from: &str, to: &str| conversion(ty(from), ty(to));
+        assert_eq!(c("integer", "bigint"), Conversion::Implicit);
+        assert_eq!(c("uuid", "text"), Conversion::Implicit);
+        assert_eq!(c("real", "double precision"), Conversion::Implicit);
+        assert_eq!(c("json", "jsonb"), Conversion::Cast);
+        assert_eq!(c("timestamp", "timestamptz"), Conversion::Cast);
+        assert_eq!(c("integer[]", "bigint[]"), Conversion::Cast);
+        assert_eq!(c("text", "integer"), Conversion::Lossy);
+        assert_eq!(c("bigint", "integer"), Conversion::Lossy);
+        assert_eq!(c("numeric", "integer"), Conversion::Lossy);
+        assert_eq!(c("text", "text[]"), Conversion::Lossy);
+        assert_eq!(c("timestamptz", "date"), Conversion::Lossy);
     }
 }

@@ -265,13 +265,17 @@ async fn run(catalog: &'static Catalog, command: Command) -> Result<()> {
             println!("  service_role key: {}", jwt.api_key("service_role"));
             let state = AppState { catalog, pool, jwt };
             let app = server::app(state).layer(axum::middleware::from_fn(log_request));
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
-                .await
-                .map_err(|source| Error::Io {
-                    path: format!("{addr}"),
-                    source,
-                })?;
+            // The peer address keys the sign-in rate limits.
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|source| Error::Io {
+                path: format!("{addr}"),
+                source,
+            })?;
             tracing::info!("shutting down");
             if let Some(pg) = db.embedded {
                 pg.stop().await?;

@@ -174,9 +174,12 @@ impl TestApp {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
-            axum::serve(listener, server::app(state))
-                .await
-                .expect("serve");
+            axum::serve(
+                listener,
+                server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .expect("serve");
         });
         let admin = PgPool::connect(&db_url).await.expect("admin");
         let _ = cluster.port;

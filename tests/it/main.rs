@@ -1,6 +1,7 @@
 //! End-to-end tests: the generated server over real HTTP against a real PostgreSQL.
 
 mod aggregates;
+mod auth;
 mod embed;
 mod evolution;
 mod formats;

@@ -24,6 +24,35 @@ create table "auth"."users" (
 );
 comment on table "auth"."users" is 'One row per end user. `id` is the `sub` claim of the user''s access tokens.';
 comment on column "auth"."users"."encrypted_password" is 'Password hash; never served by any endpoint.';
+grant delete, insert, select, update on table "auth"."users" to "service_role";
+
+create table "auth"."sessions" (
+  "id" uuid not null default gen_random_uuid(),
+  "user_id" uuid not null,
+  "created_at" timestamptz not null default now(),
+  "refreshed_at" timestamptz,
+  "user_agent" text,
+  "ip" text,
+  constraint "sessions_pkey" primary key ("id")
+);
+comment on table "auth"."sessions" is 'One row per signed-in device; access tokens carry its id as `session_id`.';
+create index "sessions_user_id_idx" on "auth"."sessions" using btree ("user_id");
+grant delete, insert, select, update on table "auth"."sessions" to "service_role";
+
+create table "auth"."refresh_tokens" (
+  "id" uuid not null default gen_random_uuid(),
+  "token_hash" text not null,
+  "session_id" uuid not null,
+  "user_id" uuid not null,
+  "revoked" boolean not null default false,
+  "created_at" timestamptz not null default now(),
+  constraint "refresh_tokens_pkey" primary key ("id"),
+  constraint "refresh_tokens_token_hash_key" unique ("token_hash")
+);
+comment on table "auth"."refresh_tokens" is 'Refresh tokens, stored as SHA-256 hashes. Each is used once: refreshing revokes it and
+issues the next; presenting a revoked one revokes the whole session.';
+create index "refresh_tokens_session_id_idx" on "auth"."refresh_tokens" using btree ("session_id");
+grant delete, insert, select, update on table "auth"."refresh_tokens" to "service_role";
 
 create table "public"."agents" (
   "id" uuid not null default gen_random_uuid(),
@@ -114,6 +143,9 @@ grant select on table "public"."agent_tools" to "anon";
 grant delete, insert, select, update on table "public"."agent_tools" to "authenticated";
 grant all on table "public"."agent_tools" to "service_role";
 
+alter table "auth"."sessions" add constraint "sessions_user_id_fkey" foreign key ("user_id") references "auth"."users" ("id") on delete cascade;
+alter table "auth"."refresh_tokens" add constraint "refresh_tokens_session_id_fkey" foreign key ("session_id") references "auth"."sessions" ("id") on delete cascade;
+alter table "auth"."refresh_tokens" add constraint "refresh_tokens_user_id_fkey" foreign key ("user_id") references "auth"."users" ("id") on delete cascade;
 alter table "public"."agents" add constraint "agents_user_id_fkey" foreign key ("user_id") references "auth"."users" ("id") on delete cascade;
 alter table "public"."agent_tools" add constraint "agent_tools_agent_id_fkey" foreign key ("agent_id") references "public"."agents" ("id") on delete cascade;
 alter table "public"."agent_tools" add constraint "agent_tools_tool_id_fkey" foreign key ("tool_id") references "public"."tools" ("id") on delete cascade;

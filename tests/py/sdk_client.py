@@ -15,7 +15,10 @@ from ferrobase_api_client.api.agents import (  # noqa: E402
     api_agents_get,
     api_agents_list,
 )
+from ferrobase_api_client.api.auth import auth_signup, auth_user  # noqa: E402
 from ferrobase_api_client.api.tools import tools_insert, tools_select  # noqa: E402
+from ferrobase_api_client.client import Client  # noqa: E402
+from ferrobase_api_client.models import AuthCredentials  # noqa: E402
 from ferrobase_api_client.models import ApiAgentsCreate, ApiError, ToolsInsert  # noqa: E402
 from ferrobase_api_client.models.tools_insert_prefer import ToolsInsertPrefer  # noqa: E402
 
@@ -46,5 +49,12 @@ assert [t.name for t in rows] == ["python_tool"], rows
 # Rows are typed with every column, so no `select` narrows them here.
 found = tools_select.sync(client=service, name="eq.python_tool")
 assert [(t.name, t.category) for t in found] == [("python_tool", "sdk")], found
+
+# /auth/v1 from the same document: sign up, then read the user with the new token.
+public = Client(base_url=url, headers={"apikey": anon})
+session = auth_signup.sync(client=public, body=AuthCredentials(email="sdk-signup@example.com", password="sdk-password"))
+assert session.user.email == "sdk-signup@example.com", session
+me = auth_user.sync(client=AuthenticatedClient(base_url=url, token=session.access_token, headers={"apikey": anon}))
+assert me.email == "sdk-signup@example.com", me
 
 print("python sdk: typed endpoint and table calls behaved")

@@ -149,8 +149,244 @@ pub fn emit_sdk_openapi(ir: &Ir) -> String {
             }
         }
     }
+    auth_paths(
+        &mut paths,
+        doc.components.get_or_insert_with(Default::default),
+    );
     doc.paths = paths;
     to_json(&doc)
+}
+
+/// `/auth/v1`: the email and password subset of Supabase Auth the runtime serves. Its
+/// shape does not depend on the spec, so it is written out here once.
+fn auth_paths(paths: &mut Paths, components: &mut openapiv3::Components) {
+    let string =
+        || ReferenceOr::boxed_item(plain(SchemaKind::Type(Type::String(StringType::default()))));
+    let object = |props: &[(&str, ReferenceOr<Box<Schema>>)], required: &[&str]| {
+        plain(SchemaKind::Type(Type::Object(ObjectType {
+            properties: props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            required: required.iter().map(|r| r.to_string()).collect(),
+            ..Default::default()
+        })))
+    };
+    let any_object =
+        || ReferenceOr::boxed_item(plain(SchemaKind::Type(Type::Object(ObjectType::default()))));
+    let integer = || {
+        ReferenceOr::boxed_item(plain(SchemaKind::Type(Type::Integer(
+            openapiv3::IntegerType::default(),
+        ))))
+    };
+    let user = object(
+        &[
+            ("id", string()),
+            ("aud", string()),
+            ("role", string()),
+            ("email", string()),
+            ("email_confirmed_at", string()),
+            ("last_sign_in_at", string()),
+            ("app_metadata", any_object()),
+            ("user_metadata", any_object()),
+            ("created_at", string()),
+            ("updated_at", string()),
+        ],
+        &["id", "aud", "role"],
+    );
+    let session = object(
+        &[
+            ("access_token", string()),
+            ("token_type", string()),
+            ("expires_in", integer()),
+            ("expires_at", integer()),
+            ("refresh_token", string()),
+            ("user", ReferenceOr::boxed_item(user.clone())),
+        ],
+        &[
+            "access_token",
+            "token_type",
+            "expires_in",
+            "expires_at",
+            "refresh_token",
+            "user",
+        ],
+    );
+    let auth_error = object(
+        &[
+            ("code", integer()),
+            ("error_code", string()),
+            ("msg", string()),
+        ],
+        &["code", "error_code", "msg"],
+    );
+    let credentials = object(
+        &[
+            ("email", string()),
+            ("password", string()),
+            ("data", any_object()),
+        ],
+        &["email", "password"],
+    );
+    let token_request = object(
+        &[
+            ("email", string()),
+            ("password", string()),
+            ("refresh_token", string()),
+        ],
+        &[],
+    );
+    let changes = object(
+        &[
+            ("email", string()),
+            ("password", string()),
+            ("data", any_object()),
+        ],
+        &[],
+    );
+    for (name, schema) in [
+        ("AuthUser", user),
+        ("AuthSession", session),
+        ("AuthError", auth_error),
+        ("AuthCredentials", credentials),
+        ("AuthTokenRequest", token_request),
+        ("AuthUserChanges", changes),
+    ] {
+        components
+            .schemas
+            .insert(name.to_string(), ReferenceOr::Item(schema));
+    }
+    let reply = |status: u16, schema: Option<&str>, errors: &[u16]| {
+        let mut r = Responses::default();
+        r.responses.insert(
+            StatusCode::Code(status),
+            ReferenceOr::Item(Response {
+                description: "Success.".to_string(),
+                content: schema
+                    .map(|s| {
+                        [(JSON.to_string(), media(ReferenceOr::ref_(&schema_ref(s))))]
+                            .into_iter()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                ..Default::default()
+            }),
+        );
+        for code in errors {
+            r.responses.insert(
+                StatusCode::Code(*code),
+                ReferenceOr::Item(Response {
+                    description: "Error; `error_code` says which.".to_string(),
+                    content: [(
+                        JSON.to_string(),
+                        media(ReferenceOr::ref_(&schema_ref("AuthError"))),
+                    )]
+                    .into_iter()
+                    .collect(),
+                    ..Default::default()
+                }),
+            );
+        }
+        r
+    };
+    let op = |id: &str,
+              summary: &str,
+              body: Option<&str>,
+              responses: Responses,
+              params: Vec<ReferenceOr<Parameter>>| Operation {
+        tags: vec!["auth".to_string()],
+        summary: Some(summary.to_string()),
+        operation_id: Some(id.to_string()),
+        parameters: params,
+        request_body: body.and_then(self::body),
+        responses,
+        ..Default::default()
+    };
+    let grant = || {
+        let mut p = query(
+            "grant_type",
+            "`password` (with email and password) or `refresh_token` (with refresh_token).",
+            plain(SchemaKind::Type(Type::String(StringType {
+                enumeration: vec![
+                    Some("password".to_string()),
+                    Some("refresh_token".to_string()),
+                ],
+                ..Default::default()
+            }))),
+        );
+        if let Parameter::Query { parameter_data, .. } = &mut p {
+            parameter_data.required = true;
+        }
+        ReferenceOr::Item(p)
+    };
+    paths.paths.insert(
+        "/auth/v1/signup".to_string(),
+        ReferenceOr::Item(PathItem {
+            post: Some(op(
+                "auth_signup",
+                "Create an account and sign in",
+                Some("AuthCredentials"),
+                reply(200, Some("AuthSession"), &[400, 422]),
+                vec![],
+            )),
+            ..Default::default()
+        }),
+    );
+    paths.paths.insert(
+        "/auth/v1/token".to_string(),
+        ReferenceOr::Item(PathItem {
+            post: Some(op("auth_token", "Sign in with a password (grant_type=password) or refresh a session (grant_type=refresh_token)", Some("AuthTokenRequest"), reply(200, Some("AuthSession"), &[400, 429]), vec![grant()])),
+            ..Default::default()
+        }),
+    );
+    paths.paths.insert(
+        "/auth/v1/user".to_string(),
+        ReferenceOr::Item(PathItem {
+            get: Some(op(
+                "auth_user",
+                "The signed-in user",
+                None,
+                reply(200, Some("AuthUser"), &[401, 403]),
+                vec![],
+            )),
+            put: Some(op(
+                "auth_update_user",
+                "Change the signed-in user's email, password or metadata",
+                Some("AuthUserChanges"),
+                reply(200, Some("AuthUser"), &[400, 401, 403, 422]),
+                vec![],
+            )),
+            ..Default::default()
+        }),
+    );
+    let mut scope = query(
+        "scope",
+        "`global` (default), `local` or `others`.",
+        plain(SchemaKind::Type(Type::String(StringType {
+            enumeration: vec![
+                Some("global".into()),
+                Some("local".into()),
+                Some("others".into()),
+            ],
+            ..Default::default()
+        }))),
+    );
+    if let Parameter::Query { parameter_data, .. } = &mut scope {
+        parameter_data.required = false;
+    }
+    paths.paths.insert(
+        "/auth/v1/logout".to_string(),
+        ReferenceOr::Item(PathItem {
+            post: Some(op(
+                "auth_logout",
+                "Sign out",
+                None,
+                reply(204, None, &[401, 403]),
+                vec![ReferenceOr::Item(scope)],
+            )),
+            ..Default::default()
+        }),
+    );
 }
 
 /// `/api/agents/{id}/tools` becomes `agents_tools`.

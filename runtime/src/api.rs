@@ -211,27 +211,14 @@ fn scoped(
         filters.push((Vec::new(), eq(parent.column, value)));
     }
     ApiRequest {
-        action,
-        table: crud.table.to_string(),
-        rpc: false,
-        rpc_params: Vec::new(),
         profile: Some(crud.schema.to_string()),
         select: select(state, crud),
         filters,
-        order: Vec::new(),
-        embed_windows: Vec::new(),
-        limit: None,
-        offset: None,
-        range: None,
-        columns: None,
-        on_conflict: None,
         prefer: Prefer {
             return_: Return::Representation,
             ..Prefer::default()
         },
-        accept: Accept::Json,
-        strip_nulls: false,
-        body: None,
+        ..ApiRequest::new(action, crud.table)
     }
 }
 
@@ -313,6 +300,14 @@ async fn get_row(
     run(state, auth, req).await.map_err(|e| typed(ep, e))
 }
 
+/// The answer of an operation: its body with `status`, or the error.
+fn reply(result: Result<Value, TypedError>, status: StatusCode) -> Response {
+    match result {
+        Ok(body) => ok(status, body),
+        Err(e) => e.into_response(),
+    }
+}
+
 fn ok(status: StatusCode, body: Value) -> Response {
     let mut resp = (status, axum::Json(body)).into_response();
     resp.headers_mut()
@@ -349,10 +344,7 @@ async fn list(
         run(&state, &auth, req).await.map_err(|e| typed(ep, e))
     }
     .await;
-    match result {
-        Ok(body) => ok(StatusCode::OK, body),
-        Err(e) => e.into_response(),
-    }
+    reply(result, StatusCode::OK)
 }
 
 async fn fetch(
@@ -367,10 +359,7 @@ async fn fetch(
         get_row(&state, ep, &auth, &params).await
     }
     .await;
-    match result {
-        Ok(body) => ok(StatusCode::OK, body),
-        Err(e) => e.into_response(),
-    }
+    reply(result, StatusCode::OK)
 }
 
 /// Runs the endpoint's named checks on the body fields they name.
@@ -549,10 +538,7 @@ async fn create(
         run(&state, &auth, req).await.map_err(|e| typed(ep, e))
     }
     .await;
-    match result {
-        Ok(body) => ok(StatusCode::CREATED, body),
-        Err(e) => e.into_response(),
-    }
+    reply(result, StatusCode::CREATED)
 }
 
 /// Finds the key of the row of `lookup.table` whose `lookup.column` is `name`.
@@ -570,10 +556,9 @@ async fn find_by(
             cast: None,
         }],
         filters: vec![(Vec::new(), eq(lookup.column, name))],
-        table: lookup.table.to_string(),
         profile: Some(lookup.schema.to_string()),
         prefer: Prefer::default(),
-        ..empty_request()
+        ..ApiRequest::new(Action::Read { head: false }, lookup.table)
     };
     let rows = run(state, auth, req).await?;
     Ok(rows
@@ -581,29 +566,6 @@ async fn find_by(
         .and_then(|r| r.first())
         .and_then(|r| r.get(lookup.key))
         .cloned())
-}
-
-fn empty_request() -> ApiRequest {
-    ApiRequest {
-        action: Action::Read { head: false },
-        table: String::new(),
-        rpc: false,
-        rpc_params: Vec::new(),
-        profile: None,
-        select: Vec::new(),
-        filters: Vec::new(),
-        order: Vec::new(),
-        embed_windows: Vec::new(),
-        limit: None,
-        offset: None,
-        range: None,
-        columns: None,
-        on_conflict: None,
-        prefer: Prefer::default(),
-        accept: Accept::Json,
-        strip_nulls: false,
-        body: None,
-    }
 }
 
 async fn update(
@@ -636,10 +598,7 @@ async fn update(
         run(&state, &auth, req).await.map_err(|e| typed(ep, e))
     }
     .await;
-    match result {
-        Ok(body) => ok(StatusCode::OK, body),
-        Err(e) => e.into_response(),
-    }
+    reply(result, StatusCode::OK)
 }
 
 async fn remove(
@@ -694,12 +653,10 @@ async fn call(
             args.insert(k, Value::String(v));
         }
         let req = ApiRequest {
-            action: Action::Insert,
             rpc: true,
-            table: function.to_string(),
             profile: Some(schema.to_string()),
             body: Some(Value::Object(args)),
-            ..empty_request()
+            ..ApiRequest::new(Action::Insert, function)
         };
         let plan = plan::plan(state.catalog, req).map_err(|e| typed(ep, e))?;
         let stmt = query::build(&plan);
@@ -793,8 +750,5 @@ async fn handle(
         .await
     }
     .await;
-    match result {
-        Ok(body) => ok(StatusCode::OK, body),
-        Err(e) => e.into_response(),
-    }
+    reply(result, StatusCode::OK)
 }

@@ -2,6 +2,7 @@
 //! current user, sign-out, admin users, and the security properties of issue 5.
 
 use crate::harness::{TestApp, send};
+use crate::supabase_js::run_client_script;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -357,51 +358,21 @@ async fn bad_tokens_same_answers_and_brute_force() {
 
 #[tokio::test]
 async fn supabase_js_auth_flow() {
-    let js = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js");
-    assert!(
-        js.join("node_modules/@supabase/supabase-js").exists(),
-        "run `npm ci --prefix tests/js`"
-    );
     let app = TestApp::start().await;
-    let out = tokio::process::Command::new("node")
-        .arg(js.join("auth.mjs"))
-        .current_dir(&js)
-        .env("FERROBASE_URL", &app.base)
-        .env("ANON_KEY", app.anon_key())
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("supabase-js auth: all calls behaved"));
+    let env = [
+        ("FERROBASE_URL", app.base.clone()),
+        ("ANON_KEY", app.anon_key()),
+    ];
+    run_client_script("auth.mjs", &env, "supabase-js auth: all calls behaved").await;
 }
 
 #[tokio::test]
 async fn supabase_py_auth_flow() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join("target/venv/bin/python");
-    assert!(
-        python.exists(),
-        "target/venv is missing: run scripts/test.sh"
-    );
     let app = TestApp::start().await;
-    let out = tokio::process::Command::new(&python)
-        .arg(root.join("tests/py/auth_client.py"))
-        .env("FERROBASE_URL", &app.base)
-        .env("ANON_KEY", app.anon_key())
-        .env("SERVICE_KEY", app.service_key())
-        .output()
-        .await
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("supabase-py: all calls behaved"));
+    let env = [
+        ("FERROBASE_URL", app.base.clone()),
+        ("ANON_KEY", app.anon_key()),
+        ("SERVICE_KEY", app.service_key()),
+    ];
+    run_client_script("auth_client.py", &env, "supabase-py: all calls behaved").await;
 }

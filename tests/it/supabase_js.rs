@@ -1,68 +1,77 @@
-//! The real `@supabase/supabase-js` client (npm) drives the seed's calls against the server.
+//! The real `@supabase/supabase-js` client (npm) drives the seed's calls and PostgREST's
+//! features against the server.
 
 use crate::harness::TestApp;
 use std::path::PathBuf;
 
-fn js_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
+/// Runs a client script (`node` for `.mjs`, the venv's Python for `.py`) with `env` and
+/// asserts it succeeded and printed `expect`.
+pub async fn run_client_script(script: &str, env: &[(&str, String)], expect: &str) {
+    let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let (program, dir) = if script.ends_with(".py") {
+        let python = tests.join("../target/venv/bin/python");
+        assert!(
+            python.exists(),
+            "target/venv is missing: run scripts/test.sh"
+        );
+        (python, tests.join("py"))
+    } else {
+        let js = tests.join("js");
+        assert!(
+            js.join("node_modules/@supabase/supabase-js").exists(),
+            "supabase-js is not installed: run `npm ci --prefix tests/js` (scripts/test.sh does this)"
+        );
+        (PathBuf::from("node"), js)
+    };
+    let mut cmd = tokio::process::Command::new(&program);
+    cmd.arg(dir.join(script)).current_dir(&dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("{} does not start: {e}", program.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(expect), "{stdout}");
 }
 
 #[tokio::test]
 async fn supabase_js_seed_calls_as_two_users() {
-    let dir = js_dir();
-    assert!(
-        dir.join("node_modules/@supabase/supabase-js").exists(),
-        "supabase-js is not installed: run `npm ci --prefix tests/js` (the test script does this)"
-    );
     let app = TestApp::start().await;
     let alice = app.user("alice@example.com").await;
     let bob = app.user("bob@example.com").await;
-    let out = tokio::process::Command::new("node")
-        .arg(dir.join("agents.mjs"))
-        .current_dir(&dir)
-        .env("FERROBASE_URL", &app.base)
-        .env("ANON_KEY", app.anon_key())
-        .env("ALICE_TOKEN", &alice.token)
-        .env("ALICE_ID", &alice.id)
-        .env("BOB_TOKEN", &bob.token)
-        .env("BOB_ID", &bob.id)
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "supabase-js script failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("all seed calls behaved"), "{stdout}");
+    run_client_script(
+        "agents.mjs",
+        &[
+            ("FERROBASE_URL", app.base.clone()),
+            ("ANON_KEY", app.anon_key()),
+            ("ALICE_TOKEN", alice.token.clone()),
+            ("ALICE_ID", alice.id.clone()),
+            ("BOB_TOKEN", bob.token.clone()),
+            ("BOB_ID", bob.id.clone()),
+        ],
+        "all seed calls behaved",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn supabase_js_postgrest_features() {
-    let dir = js_dir();
-    assert!(
-        dir.join("node_modules/@supabase/supabase-js").exists(),
-        "supabase-js is not installed: run `npm ci --prefix tests/js` (the test script does this)"
-    );
     let app = TestApp::start().await;
     let user = app.user("features@example.com").await;
-    let out = tokio::process::Command::new("node")
-        .arg(dir.join("rest.mjs"))
-        .current_dir(&dir)
-        .env("FERROBASE_URL", &app.base)
-        .env("ANON_KEY", app.anon_key())
-        .env("SERVICE_KEY", app.service_key())
-        .env("USER_TOKEN", &user.token)
-        .env("USER_ID", &user.id)
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "supabase-js script failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("PostgREST features behaved"), "{stdout}");
+    run_client_script(
+        "rest.mjs",
+        &[
+            ("FERROBASE_URL", app.base.clone()),
+            ("ANON_KEY", app.anon_key()),
+            ("SERVICE_KEY", app.service_key()),
+            ("USER_TOKEN", user.token.clone()),
+            ("USER_ID", user.id.clone()),
+        ],
+        "PostgREST features behaved",
+    )
+    .await;
 }

@@ -51,6 +51,32 @@ pub struct ApiRequest {
     pub body: Option<Value>,
 }
 
+impl ApiRequest {
+    /// A request for every row and column of `table`, with no preferences.
+    pub fn new(action: Action, table: &str) -> ApiRequest {
+        ApiRequest {
+            action,
+            table: table.to_string(),
+            rpc: false,
+            rpc_params: Vec::new(),
+            profile: None,
+            select: Vec::new(),
+            filters: Vec::new(),
+            order: Vec::new(),
+            embed_windows: Vec::new(),
+            limit: None,
+            offset: None,
+            range: None,
+            columns: None,
+            on_conflict: None,
+            prefer: Prefer::default(),
+            accept: Accept::Json,
+            strip_nulls: false,
+            body: None,
+        }
+    }
+}
+
 /// The kind of request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -450,26 +476,8 @@ fn parse_request(
             ));
         }
     };
-    let mut req = ApiRequest {
-        action,
-        table: table.to_string(),
-        rpc,
-        rpc_params: Vec::new(),
-        profile: None,
-        select: Vec::new(),
-        filters: Vec::new(),
-        order: Vec::new(),
-        embed_windows: Vec::new(),
-        limit: None,
-        offset: None,
-        range: None,
-        columns: None,
-        on_conflict: None,
-        prefer: Prefer::default(),
-        accept: Accept::Json,
-        strip_nulls: false,
-        body: None,
-    };
+    let mut req = ApiRequest::new(action, table);
+    req.rpc = rpc;
     // A POST to a function reads nothing, but PostgREST takes its schema from
     // Content-Profile like any other POST.
     let profile_header = match action {

@@ -253,3 +253,43 @@ async fn serve_uses_database_url_when_given() {
     assert!(!dir.join("data").exists());
     pg.stop().await.unwrap();
 }
+
+#[test]
+fn migrate_status_plan_and_up() {
+    let dir = home().join("migrate");
+    let _ = std::fs::remove_dir_all(dir.join("data"));
+    let run = |action: &str| {
+        let out = bin()
+            .args(["migrate", action, "--data-dir"])
+            .arg(&dir)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "migrate {action}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let status = run("status");
+    assert!(status.lines().all(|l| l.ends_with("pending")), "{status}");
+    assert!(
+        status.contains("platform-0001") && status.contains("0001") && status.contains("0002"),
+        "{status}"
+    );
+    let plan = run("plan");
+    assert!(
+        plan.contains("create table \"public\".\"agents\""),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("create table \"auth\".\"sessions\""),
+        "{plan}"
+    );
+    let up = run("up");
+    assert!(up.contains("applied 0001"), "{up}");
+    assert!(run("status").lines().all(|l| l.contains("applied")));
+    assert_eq!(run("plan").trim(), "");
+    assert_eq!(run("up").trim(), "nothing to apply");
+}

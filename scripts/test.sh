@@ -26,7 +26,10 @@ step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 stop_test_clusters() {
-  for pidfile in target/ferrobase-it/data/postmaster.pid target/embedded-test-home/data/postmaster.pid; do
+  # The test clusters live under the temporary folder, named after this checkout.
+  local tag
+  tag="$(pwd | tr '/ ' '--')"
+  for pidfile in "${TMPDIR:-/tmp}"/ferrobase-{it,embedded,cli}"$tag"/data/postmaster.pid; do
     if [ -f "$pidfile" ]; then
       kill -INT "$(head -n1 "$pidfile")" 2>/dev/null || true
     fi

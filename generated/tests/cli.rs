@@ -11,7 +11,8 @@ fn bin() -> Command {
 }
 
 fn home() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/ferrobase-cli-test")
+    let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    runtime::embedded::scratch_home("cli", &std::fs::canonicalize(&checkout).unwrap_or(checkout))
 }
 
 #[test]

@@ -187,6 +187,17 @@ fn io_ctx(context: impl Into<String>) -> impl FnOnce(io::Error) -> EmbeddedError
     move |source| EmbeddedError::Io { context, source }
 }
 
+/// A home for a throwaway cluster (tests, benchmarks) under the system's temporary folder,
+/// one per checkout: when started as root, PostgreSQL runs as another user, who can always
+/// reach the temporary folder but not necessarily a checkout under a private home.
+pub fn scratch_home(name: &str, checkout: &Path) -> PathBuf {
+    let tag = checkout
+        .display()
+        .to_string()
+        .replace(['/', '\\', ' '], "-");
+    std::env::temp_dir().join(format!("ferrobase-{name}{tag}"))
+}
+
 /// Where and how to run the embedded PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct EmbeddedOptions {

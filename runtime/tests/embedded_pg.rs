@@ -17,7 +17,11 @@ use sqlx::{Executor, PgPool};
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn home() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/embedded-test-home")
+    let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    runtime::embedded::scratch_home(
+        "embedded",
+        &std::fs::canonicalize(&checkout).unwrap_or(checkout),
+    )
 }
 
 fn options() -> EmbeddedOptions {

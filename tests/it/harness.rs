@@ -14,11 +14,18 @@ use std::sync::OnceLock;
 /// The JWT secret every test server uses.
 pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-characters-long";
 
-/// Where the test cluster lives: `FERROBASE_TEST_HOME` or `target/ferrobase-it`.
+/// Where the test cluster lives: `FERROBASE_TEST_HOME`, or a folder of this checkout under
+/// the system's temporary folder.
 fn home() -> PathBuf {
     std::env::var_os("FERROBASE_TEST_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/ferrobase-it"))
+        .unwrap_or_else(|| {
+            let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            runtime::embedded::scratch_home(
+                "it",
+                &std::fs::canonicalize(&checkout).unwrap_or(checkout),
+            )
+        })
 }
 
 /// Superuser URL template of the shared cluster (database name appended per test).

@@ -43,6 +43,19 @@ async fn read_filters_order_and_paging() {
         json!([{"name":"Alpha"},{"name":"Beta"},{"name":"Delta"},{"name":"Gamma"}])
     );
     assert_eq!(h["content-range"], "0-3/*");
+    // Each stage reports its time.
+    let timing = h["server-timing"].to_str().unwrap();
+    for stage in [
+        "auth;dur=",
+        "request;dur=",
+        "plan;dur=",
+        "query;dur=",
+        "execute;dur=",
+        "response;dur=",
+        "total;dur=",
+    ] {
+        assert!(timing.contains(stage), "{timing}");
+    }
 
     let (_, _, b) = send(get("select=name&framework=eq.openai&order=name.desc")).await;
     assert_eq!(b, json!([{"name":"Delta"},{"name":"Alpha"}]));

@@ -61,9 +61,12 @@ pub async fn rpc(
 ) -> Response {
     let started = Instant::now();
     let result = async {
+        let mut t = Timings::start();
         let auth = state.jwt.authenticate(&headers)?;
+        t.mark("auth");
         let req = request::parse_rpc(&method, &function, uri.query(), &headers, &body)?;
-        run(&state, auth, req).await
+        t.mark("request");
+        run(&state, auth, req, t).await
     }
     .await;
     finish(result, started)
@@ -80,12 +83,41 @@ pub async fn table(
 ) -> Response {
     let started = Instant::now();
     let result = async {
+        let mut t = Timings::start();
         let auth = state.jwt.authenticate(&headers)?;
+        t.mark("auth");
         let req = request::parse(&method, &table, uri.query(), &headers, &body)?;
-        run(&state, auth, req).await
+        t.mark("request");
+        run(&state, auth, req, t).await
     }
     .await;
     finish(result, started)
+}
+
+/// Time spent in each stage of one request, reported in `Server-Timing`.
+#[derive(Default)]
+struct Timings {
+    marks: Vec<(&'static str, f64)>,
+    last: Option<Instant>,
+}
+
+impl Timings {
+    fn start() -> Timings {
+        Timings {
+            marks: Vec::new(),
+            last: Some(Instant::now()),
+        }
+    }
+
+    /// Records the time since the previous mark under `stage`.
+    fn mark(&mut self, stage: &'static str) {
+        let now = Instant::now();
+        if let Some(last) = self.last {
+            self.marks
+                .push((stage, (now - last).as_secs_f64() * 1000.0));
+        }
+        self.last = Some(now);
+    }
 }
 
 fn finish(result: Result<Response, ApiError>, started: Instant) -> Response {
@@ -105,10 +137,12 @@ async fn run(
     state: &AppState,
     auth: crate::auth::AuthContext,
     req: request::ApiRequest,
+    mut t: Timings,
 ) -> Result<Response, ApiError> {
     let rollback = req.prefer.rollback;
     let applied = req.prefer.applied.clone();
     let plan = plan::plan(state.catalog, req)?;
+    t.mark("plan");
     let command = match &plan.kind {
         PlanKind::Read { .. } => "select",
         PlanKind::Insert { rows, .. } => {
@@ -143,6 +177,7 @@ async fn run(
         return Ok(response::respond(&plan, outcome, &applied));
     }
     let stmt = query::build(&plan);
+    t.mark("query");
     tracing::debug!(sql = %stmt.sql, "statement");
     let guard = |o: &execute::Outcome| {
         response::check_single(&plan, o)?;
@@ -159,12 +194,38 @@ async fn run(
         &guard,
     )
     .await?;
-    Ok(response::respond(&plan, outcome, &applied))
+    t.mark("execute");
+    let mut resp = response::respond(&plan, outcome, &applied);
+    t.mark("response");
+    stage_timings(&mut resp, &t);
+    Ok(resp)
+}
+
+/// Adds each stage's time to `Server-Timing`; [`finish`] appends the total.
+fn stage_timings(resp: &mut Response, t: &Timings) {
+    let stages = t
+        .marks
+        .iter()
+        .map(|(name, ms)| format!("{name};dur={ms:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tracing::debug!(timings = %stages, "stages");
+    if let Ok(v) = HeaderValue::from_str(&stages) {
+        resp.headers_mut().insert("server-timing", v);
+    }
 }
 
 fn server_timing(resp: &mut Response, started: Instant) {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    if let Ok(v) = HeaderValue::from_str(&format!("total;dur={ms:.1}")) {
+    let value = match resp
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(stages) => format!("{stages}, total;dur={ms:.2}"),
+        None => format!("total;dur={ms:.2}"),
+    };
+    if let Ok(v) = HeaderValue::from_str(&value) {
         resp.headers_mut().insert("server-timing", v);
     }
 }

@@ -1,4 +1,4 @@
-//! The `ferrobase` command line: `serve`, `keys` and `migrate`.
+//! The `ferrobase` command line: `serve`, `keys`, `migrate` and `spec import`.
 //!
 //! The generated binary's `main` calls [`main`] with its catalog; everything else lives here.
 
@@ -88,6 +88,57 @@ pub enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Work with spec files: `spec import` writes them from an existing database.
+    Spec {
+        /// What to do.
+        #[command(subcommand)]
+        action: SpecAction,
+    },
+}
+
+/// `ferrobase spec` actions.
+#[derive(Debug, Subcommand)]
+pub enum SpecAction {
+    /// Write one spec file per schema of an existing database (tables, columns, keys, checks,
+    /// indexes, RLS policies, grants, functions and comments).
+    #[command(
+        long_about = "Write one spec file per schema of an existing database (tables, columns, \
+                      keys, checks, indexes, RLS policies, grants, functions and comments), so \
+                      that the database can adopt the spec.\n\n\
+                      A column the spec format cannot describe (another type, an identity or \
+                      generated column) stops the import with a list of every such column. \
+                      Other objects the format has no place for (views, triggers, partial \
+                      indexes, ...) stay in the database as they are and are listed at the top \
+                      of the file.\n\n\
+                      See docs/spec.md, \"Adopting an existing database\"."
+    )]
+    Import(ImportArgs),
+}
+
+/// Arguments of `ferrobase spec import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The database to read, as a postgres:// URL [default: the project's embedded database].
+    #[arg(
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "DATABASE_URL"
+    )]
+    pub database_url: Option<String>,
+    /// A schema to import; repeat it for several [default: every schema with tables or
+    /// functions except the platform's: ferrobase, auth, and Supabase's storage, realtime, ...].
+    #[arg(long = "schema", value_name = "NAME")]
+    pub schemas: Vec<String>,
+    /// The folder to write `<schema>.yaml` into.
+    #[arg(long, value_name = "DIR", default_value = "spec-imported")]
+    pub out: PathBuf,
+    /// Overwrite spec files that exist already.
+    #[arg(long)]
+    pub force: bool,
+    /// Project-local folder of the embedded database, read when no DATABASE_URL is given
+    /// [default: ./.ferrobase].
+    #[arg(long, env = "FERROBASE_HOME")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// `ferrobase migrate` actions.
@@ -169,6 +220,9 @@ fn absolute_home(data: &DataArgs) -> Result<PathBuf> {
 
 async fn run(catalog: &'static Catalog, command: Command) -> Result<()> {
     match command {
+        Command::Spec {
+            action: SpecAction::Import(args),
+        } => import_spec(args).await,
         Command::Keys { data } => {
             let home = absolute_home(&data)?;
             let secrets = config::secrets(&home, data.jwt_secret.as_deref())?;
@@ -285,6 +339,60 @@ async fn run(catalog: &'static Catalog, command: Command) -> Result<()> {
     }
 }
 
+/// `ferrobase spec import`: reads the database, then writes every file or none.
+async fn import_spec(args: ImportArgs) -> Result<()> {
+    let data = DataArgs {
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        jwt_secret: None,
+    };
+    let home = absolute_home(&data)?;
+    let db = database(&data, &home).await?;
+    let imported = match sqlx::PgPool::connect(&db.url).await {
+        Ok(pool) => {
+            let imported = crate::import::import(&pool, &args.schemas).await;
+            pool.close().await;
+            imported.map_err(Error::from)
+        }
+        Err(e) => Err(Error::from(e)),
+    };
+    if let Some(pg) = db.embedded {
+        pg.stop().await?;
+    }
+    let files = imported?;
+    let paths: Vec<PathBuf> = files.iter().map(|f| args.out.join(&f.file_name)).collect();
+    if !args.force
+        && let Some(existing) = paths.iter().find(|p| p.exists())
+    {
+        return Err(Error::Io {
+            path: existing.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "the file exists already; pass --force to overwrite it",
+            ),
+        });
+    }
+    std::fs::create_dir_all(&args.out).map_err(|source| Error::Io {
+        path: args.out.display().to_string(),
+        source,
+    })?;
+    for (file, path) in files.iter().zip(&paths) {
+        std::fs::write(path, &file.yaml).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        println!("wrote {}", path.display());
+        for note in &file.notes {
+            eprintln!("  not in the spec: {note}");
+        }
+    }
+    println!(
+        "Review the files, put them in spec/ and build; docs/spec.md (\"Adopting an existing \
+         database\") tells the rest."
+    );
+    Ok(())
+}
+
 /// A request log line per response, with method, path, status and latency.
 async fn log_request(
     req: axum::extract::Request,
@@ -311,5 +419,56 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn spec_import_takes_a_url_schemas_a_folder_and_force() {
+        let cli = Cli::try_parse_from([
+            "ferrobase",
+            "spec",
+            "import",
+            "postgres://u@h/db",
+            "--schema",
+            "public",
+            "--schema",
+            "billing",
+            "--out",
+            "spec",
+            "--force",
+        ])
+        .expect("parses");
+        let Command::Spec {
+            action: SpecAction::Import(args),
+        } = cli.command
+        else {
+            panic!("not spec import: {:?}", cli.command);
+        };
+        assert_eq!(args.database_url.as_deref(), Some("postgres://u@h/db"));
+        assert_eq!(args.schemas, ["public", "billing"]);
+        assert_eq!(args.out, PathBuf::from("spec"));
+        assert!(args.force);
+
+        let cli = Cli::try_parse_from(["ferrobase", "spec", "import", "postgres://u@h/db"])
+            .expect("parses");
+        let Command::Spec {
+            action: SpecAction::Import(args),
+        } = cli.command
+        else {
+            panic!("not spec import");
+        };
+        assert!(args.schemas.is_empty());
+        assert_eq!(args.out, PathBuf::from("spec-imported"));
+        assert!(!args.force);
     }
 }

@@ -105,6 +105,9 @@ pub enum Error {
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] crate::migrate::MigrateError),
+    /// `spec import` could not read the database into spec files.
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
     /// The database refused a connection or a statement.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod embedded;
 pub mod error;
+pub mod import;
 pub mod meta;
 pub mod migrate;
 pub mod platform;

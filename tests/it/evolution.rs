@@ -24,7 +24,7 @@ fn steps() -> Vec<PathBuf> {
 }
 
 /// Applies the platform migration and then `migrations`, as the server does at start.
-async fn apply(pool: &PgPool, migrations: &[codegen::emit::migrations::MigrationFile]) {
+pub(crate) async fn apply(pool: &PgPool, migrations: &[codegen::emit::migrations::MigrationFile]) {
     let all: Vec<MigrationSource<'_>> = runtime::platform::MIGRATIONS
         .iter()
         .map(|m| MigrationSource {
@@ -49,7 +49,7 @@ const SYSTEM: &str =
 /// columns, constraints, indexes, policies, privileges and functions. Column order and the
 /// names Postgres gives not-null constraints are left out: a column added later comes last
 /// whatever its place in the spec, and such names follow the table's name at creation.
-async fn schema(pool: &PgPool) -> String {
+pub(crate) async fn schema(pool: &PgPool) -> String {
     let queries = [
         format!(
             "select format('schema %s comment=%s', n.nspname, coalesce(obj_description(n.oid, 'pg_namespace'), '-'))
@@ -127,7 +127,7 @@ async fn schema(pool: &PgPool) -> String {
 }
 
 /// Compares line by line so that a failure shows only what differs.
-fn assert_same_schema(evolved: &str, scratch: &str, what: &str) {
+pub(crate) fn assert_same_schema(evolved: &str, scratch: &str, what: &str) {
     let a: Vec<&str> = evolved.lines().collect();
     let b: Vec<&str> = scratch.lines().collect();
     let only_evolved: Vec<&&str> = a.iter().filter(|l| !b.contains(l)).collect();

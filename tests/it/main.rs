@@ -6,6 +6,7 @@ mod embed;
 mod evolution;
 mod formats;
 mod harness;
+mod import;
 mod nested;
 mod operators;
 mod prefer;

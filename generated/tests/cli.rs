@@ -22,6 +22,7 @@ fn every_subcommand_has_help() {
         &["serve", "--help"],
         &["keys", "--help"],
         &["migrate", "--help"],
+        &["spec", "import", "--help"],
     ] {
         let out = bin().args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -293,4 +294,67 @@ fn migrate_status_plan_and_up() {
     assert!(run("status").lines().all(|l| l.contains("applied")));
     assert_eq!(run("plan").trim(), "");
     assert_eq!(run("up").trim(), "nothing to apply");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn baseline_adopts_a_database_that_already_has_the_first_migration() {
+    let pg = runtime::embedded::EmbeddedPostgres::start(runtime::embedded::EmbeddedOptions {
+        home: home().join("adopt"),
+        port: None,
+    })
+    .await
+    .expect("a database to adopt");
+    let admin = sqlx::PgPool::connect(&pg.superuser_url()).await.unwrap();
+    sqlx::raw_sql("drop database if exists adopted")
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::raw_sql("create database adopted")
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let url = pg.url_for("adopted");
+    // The database already holds what 0001 creates, made without Ferrobase's bookkeeping.
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let platform = runtime::platform::MIGRATIONS
+        .iter()
+        .map(|m| m.sql)
+        .collect::<Vec<_>>()
+        .join("\n");
+    sqlx::raw_sql(&platform).execute(&db).await.unwrap();
+    let init = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts/migrations/0001_init.sql"),
+    )
+    .unwrap();
+    sqlx::raw_sql(&init).execute(&db).await.unwrap();
+    let run = |args: &[&str]| {
+        let out = bin().args(args).env("DATABASE_URL", &url).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let baseline = run(&["migrate", "baseline", "--up-to", "0001"]);
+    assert!(baseline.contains("recorded 0001 as applied"), "{baseline}");
+    let up = run(&["migrate", "up"]);
+    assert!(
+        up.contains("applied 0002") && !up.contains("applied 0001"),
+        "{up}"
+    );
+    assert!(
+        run(&["migrate", "status"])
+            .lines()
+            .all(|l| l.contains("applied"))
+    );
+    let bad = bin()
+        .args(["migrate", "baseline", "--up-to", "9999"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    db.close().await;
+    pg.stop().await.unwrap();
 }

@@ -84,6 +84,9 @@ pub enum Command {
         /// plan: print the SQL of pending ones.
         #[arg(value_enum, default_value = "status")]
         action: MigrateAction,
+        /// With `baseline`: the last spec migration the database already matches.
+        #[arg(long, default_value = "0001")]
+        up_to: String,
         /// Database and secrets.
         #[command(flatten)]
         data: DataArgs,
@@ -150,6 +153,9 @@ pub enum MigrateAction {
     Up,
     /// Print the SQL pending migrations would run.
     Plan,
+    /// For a database adopted with `spec import`: apply the platform migrations, then record
+    /// the spec's migrations up to `--up-to` as applied without running them.
+    Baseline,
 }
 
 /// Entry point of the generated binary.
@@ -231,12 +237,39 @@ async fn run(catalog: &'static Catalog, command: Command) -> Result<()> {
             println!("SERVICE_ROLE_KEY={}", jwt.api_key("service_role"));
             Ok(())
         }
-        Command::Migrate { action, data } => {
+        Command::Migrate {
+            action,
+            up_to,
+            data,
+        } => {
             let home = absolute_home(&data)?;
             let db = database(&data, &home).await?;
             let pool = sqlx::PgPool::connect(&db.url).await?;
             let migrations = server::all_migrations(catalog);
             match action {
+                MigrateAction::Baseline => {
+                    let platform: Vec<_> = migrations
+                        .iter()
+                        .filter(|m| m.version.starts_with("platform-"))
+                        .copied()
+                        .collect();
+                    let spec: Vec<_> = migrations
+                        .iter()
+                        .filter(|m| {
+                            !m.version.starts_with("platform-") && m.version <= up_to.as_str()
+                        })
+                        .copied()
+                        .collect();
+                    if !migrations.iter().any(|m| m.version == up_to) {
+                        return Err(Error::Config(format!("no migration has version {up_to}")));
+                    }
+                    for v in migrate::apply(&pool, &platform).await? {
+                        println!("applied {v}");
+                    }
+                    for v in migrate::record(&pool, &spec).await? {
+                        println!("recorded {v} as applied");
+                    }
+                }
                 MigrateAction::Up => {
                     let applied = migrate::apply(&pool, &migrations).await?;
                     if applied.is_empty() {

@@ -210,6 +210,53 @@ async fn apply_locked(
     Ok(done)
 }
 
+/// Records migrations as applied without running them, for a database that already has
+/// what they create (one adopted with `ferrobase spec import`). Under the same lock as
+/// [`apply`]; migrations already recorded are left alone. Returns the versions recorded.
+pub async fn record(
+    pool: &PgPool,
+    migrations: &[MigrationSource<'_>],
+) -> Result<Vec<String>, MigrateError> {
+    check_unique(migrations)?;
+    let mut conn = pool.acquire().await?;
+    conn.close_on_drop();
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *conn)
+        .await?;
+    let result = async {
+        if !bookkeeping_exists(&mut conn).await? {
+            sqlx::raw_sql(BOOKKEEPING_DDL).execute(&mut *conn).await?;
+        }
+        let applied = read_applied(&mut conn).await?;
+        let mut done = Vec::new();
+        for m in migrations {
+            if applied.contains_key(m.version) {
+                continue;
+            }
+            sqlx::query(
+                "insert into ferrobase.schema_migrations (version, name, checksum) values ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(m.checksum())
+            .execute(&mut *conn)
+            .await?;
+            tracing::info!(version = m.version, name = m.name, "recorded migration as applied");
+            done.push(m.version.to_string());
+        }
+        Ok::<_, MigrateError>(done)
+    }
+    .await;
+    let unlocked = sqlx::query("select pg_advisory_unlock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *conn)
+        .await;
+    let done = result?;
+    unlocked?;
+    Ok(done)
+}
+
 /// Reports every given migration (in the order given) followed by applied migrations unknown
 /// to the caller.
 pub async fn status(

@@ -96,7 +96,17 @@ fn serve(dir: &std::path::Path, port: u16) -> Server {
 }
 
 fn serve_with(dir: &std::path::Path, port: u16, database_url: Option<&str>) -> Server {
+    serve_env(dir, port, database_url, &[])
+}
+
+fn serve_env(
+    dir: &std::path::Path,
+    port: u16,
+    database_url: Option<&str>,
+    env: &[(&str, &str)],
+) -> Server {
     let mut cmd = bin();
+    cmd.envs(env.iter().copied());
     cmd.args(["serve", "--port", &port.to_string(), "--data-dir"])
         .arg(dir)
         .env_remove("DATABASE_URL")
@@ -357,4 +367,79 @@ async fn baseline_adopts_a_database_that_already_has_the_first_migration() {
     assert!(!bad.status.success());
     db.close().await;
     pg.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn email_confirmation_when_configured() {
+    let dir = home().join("confirm");
+    let _ = std::fs::remove_dir_all(dir.join("data"));
+    let server = serve_env(
+        &dir,
+        free_port(),
+        None,
+        &[("FERROBASE_AUTH_CONFIRM_EMAIL", "true")],
+    );
+    let http = reqwest::Client::new();
+    let auth = |path: &str| {
+        http.post(format!("{}/auth/v1/{path}", server.url))
+            .header("apikey", &server.anon)
+    };
+    let creds = serde_json::json!({"email": "new@example.com", "password": "new-password"});
+    // Sign-up answers the user, without a session, until the email is confirmed.
+    let user: serde_json::Value = auth("signup")
+        .json(&creds)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["email"], "new@example.com");
+    assert!(
+        user.get("access_token").is_none() && user["email_confirmed_at"].is_null(),
+        "{user}"
+    );
+    let refused = auth("token?grant_type=password")
+        .json(&creds)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error_code"], "email_not_confirmed");
+    // An admin confirms it; then signing in works.
+    let keys = bin()
+        .args(["keys", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let service = String::from_utf8(keys.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()["SERVICE_ROLE_KEY=".len()..]
+        .to_string();
+    let confirmed = http
+        .put(format!(
+            "{}/auth/v1/admin/users/{}",
+            server.url,
+            user["id"].as_str().unwrap()
+        ))
+        .header("apikey", &service)
+        .header("authorization", format!("Bearer {service}"))
+        .json(&serde_json::json!({"email_confirm": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    let session: serde_json::Value = auth("token?grant_type=password")
+        .json(&creds)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(session["access_token"].is_string(), "{session}");
+    stop(server);
 }

@@ -81,7 +81,13 @@ fn a_spec_edit_changes_every_artifact() {
     assert!(sql.contains("constraint \"agents_nickname_check\" check (\"nickname\" is null or (char_length(\"nickname\") <= 20))"));
     assert!(!before.migrations[0].sql.contains("nickname"));
     assert!(after.rust.contains("name: \"nickname\""));
-    let doc: serde_json::Value = serde_json::from_str(&after.openapi[0].1).unwrap();
+    let public_doc = after
+        .openapi
+        .iter()
+        .find(|(schema, _)| schema == "public")
+        .map(|(_, doc)| doc)
+        .expect("public has a document");
+    let doc: serde_json::Value = serde_json::from_str(public_doc).unwrap();
     assert_eq!(
         doc.pointer("/components/schemas/agents/properties/nickname/maxLength"),
         Some(&serde_json::json!(20))

@@ -114,11 +114,11 @@ fn differences(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
 #[tokio::test]
 async fn importing_the_example_database_and_regenerating_changes_nothing() {
     let app = TestApp::start().await;
-    let files = import(&app.admin, &["public".into(), "auth".into()])
+    let files = import(&app.admin, &["ai".into(), "public".into(), "auth".into()])
         .await
         .expect("import");
     let names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();
-    assert_eq!(names, ["auth.yaml", "public.yaml"]);
+    assert_eq!(names, ["ai.yaml", "auth.yaml", "public.yaml"]);
     for f in &files {
         assert!(
             f.notes.is_empty(),
@@ -155,7 +155,11 @@ async fn importing_the_example_database_and_regenerating_changes_nothing() {
     );
     let expected = [
         ".functions[public.agent_count].args[framework].default_sql",
+        ".schemas[ai].aggregates",
         ".schemas[public].aggregates",
+        ".tables[ai.orchestration_entities].checks[orchestration_entities_one_target].expr",
+        ".tables[ai.sources].columns[tags].default.literal",
+        ".tables[ai.sources].columns[tags].default.sql",
         ".tables[public.agent_tools].policies[Owners assign tools to their agents].with_check",
         ".tables[public.agent_tools].policies[Owners change their agents' tools].using",
         ".tables[public.agent_tools].policies[Owners change their agents' tools].with_check",
@@ -169,7 +173,7 @@ async fn importing_the_example_database_and_regenerating_changes_nothing() {
 
     // Importing the database the imported spec made gives the same files, so a project
     // whose first migration came from the import gets no second one.
-    let again = import(&fresh, &["public".into(), "auth".into()])
+    let again = import(&fresh, &["ai".into(), "public".into(), "auth".into()])
         .await
         .expect("second import");
     for (a, b) in files.iter().zip(&again) {

@@ -4855,6 +4855,33 @@ pub static CATALOG: Catalog = Catalog {
                             default_sql: Some("now()"),
                             rule: Rule::NONE,
                         },
+                        Column {
+                            name: "aud",
+                            sql_type: "text",
+                            kind: ColumnKind::Text,
+                            array: false,
+                            nullable: false,
+                            default_sql: Some("'authenticated'::text"),
+                            rule: Rule::NONE,
+                        },
+                        Column {
+                            name: "role",
+                            sql_type: "text",
+                            kind: ColumnKind::Text,
+                            array: false,
+                            nullable: false,
+                            default_sql: Some("'authenticated'::text"),
+                            rule: Rule::NONE,
+                        },
+                        Column {
+                            name: "banned_until",
+                            sql_type: "timestamptz",
+                            kind: ColumnKind::Temporal,
+                            array: false,
+                            nullable: true,
+                            default_sql: None,
+                            rule: Rule::NONE,
+                        },
                     ],
                     primary_key: &["id"],
                     foreign_keys: &[],
@@ -5549,6 +5576,13 @@ pub static CATALOG: Catalog = Catalog {
             version: "0003",
             name: "spec_change",
             sql: include_str!("migrations/0003_spec_change.sql"),
+        },
+        Migration {
+            version: "0004",
+            name: "add_users_aud_and_add_users_role_and_add_users_banned_until",
+            sql: include_str!(
+                "migrations/0004_add_users_aud_and_add_users_role_and_add_users_banned_until.sql"
+            ),
         },
     ],
     openapi: &[

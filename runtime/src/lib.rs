@@ -9,7 +9,7 @@
 
 pub mod api;
 pub mod auth;
-pub mod auth_server;
+pub mod authn;
 pub mod cli;
 pub mod config;
 pub mod embedded;

@@ -97,7 +97,7 @@ fn cors() -> tower_http::cors::CorsLayer {
 fn routes(state: AppState) -> Router {
     Router::new()
         .merge(crate::api::router(state.catalog))
-        .merge(crate::auth_server::router())
+        .merge(crate::authn::router())
         .route("/rest/v1", get(crate::rest::root))
         .route("/rest/v1/", get(crate::rest::root))
         .route("/rest/v1/{table}", any(crate::rest::table))

@@ -45,12 +45,19 @@ create table "auth"."users" (
   "last_sign_in_at" timestamptz,
   "created_at" timestamptz not null default now(),
   "updated_at" timestamptz not null default now(),
+  "aud" text not null default 'authenticated'::text,
+  "role" text not null default 'authenticated'::text,
+  "banned_until" timestamptz,
   constraint "users_pkey" primary key ("id"),
   constraint "users_email_key" unique ("email"),
   constraint "users_email_check" check ("email" is null or (char_length("email") <= 320))
 );
 comment on table "auth"."users" is 'One row per end user. `id` is the `sub` claim of the user''s access tokens.';
+comment on column "auth"."users"."email" is 'Stored trimmed and lowercase.';
 comment on column "auth"."users"."encrypted_password" is 'Password hash; never served by any endpoint.';
+comment on column "auth"."users"."aud" is 'Audience of the user''s access tokens.';
+comment on column "auth"."users"."role" is 'Database role of the user''s access tokens; admins may set another API role.';
+comment on column "auth"."users"."banned_until" is 'Until then the user cannot sign in or refresh; admins set it with `ban_duration`.';
 grant delete, insert, select, update on table "auth"."users" to "service_role";
 
 create table "ai"."agents" (

@@ -43,6 +43,9 @@ fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| {
         let home = home();
         stop_leftover(&home);
+        // A fresh cluster per test process: every test makes a database and none is kept,
+        // and initdb is cheaper than recovering or vacuuming an old cluster.
+        let _ = std::fs::remove_dir_all(home.join("data"));
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -101,6 +104,11 @@ fn stop_leftover(home: &std::path::Path) {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // Still there after five seconds (recovering, say): its data is about to be removed.
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", pid])
+        .status();
+    std::thread::sleep(std::time::Duration::from_millis(200));
 }
 
 /// A new, empty database on the shared cluster (where the roles exist already): its URL

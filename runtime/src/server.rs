@@ -74,6 +74,11 @@ fn cors() -> tower_http::cors::CorsLayer {
         "location",
         "preference-applied",
         "server-timing",
+        "link",
+        "x-total-count",
+        "x-supabase-api-version",
+        "x-sb-error-code",
+        "retry-after",
     ]
     .into_iter()
     .map(HeaderName::from_static)

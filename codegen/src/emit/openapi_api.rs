@@ -179,16 +179,38 @@ fn auth_paths(paths: &mut Paths, components: &mut openapiv3::Components) {
             openapiv3::IntegerType::default(),
         ))))
     };
+    let nullable_string = || {
+        ReferenceOr::boxed_item(Schema {
+            schema_data: SchemaData {
+                nullable: true,
+                ..Default::default()
+            },
+            schema_kind: SchemaKind::Type(Type::String(StringType::default())),
+        })
+    };
+    let any_array = || {
+        ReferenceOr::boxed_item(plain(array_of(ReferenceOr::Item(plain(SchemaKind::Type(
+            Type::Object(ObjectType::default()),
+        ))))))
+    };
     let user = object(
         &[
             ("id", string()),
             ("aud", string()),
             ("role", string()),
-            ("email", string()),
-            ("email_confirmed_at", string()),
-            ("last_sign_in_at", string()),
+            ("email", nullable_string()),
+            ("phone", nullable_string()),
+            ("email_confirmed_at", nullable_string()),
+            ("confirmed_at", nullable_string()),
+            ("last_sign_in_at", nullable_string()),
+            ("banned_until", nullable_string()),
             ("app_metadata", any_object()),
             ("user_metadata", any_object()),
+            ("identities", any_array()),
+            (
+                "is_anonymous",
+                ReferenceOr::boxed_item(plain(SchemaKind::Type(Type::Boolean(Default::default())))),
+            ),
             ("created_at", string()),
             ("updated_at", string()),
         ],

@@ -224,26 +224,32 @@ async fn serve_with_embedded_postgres_keeps_data_across_restarts() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn serve_uses_database_url_when_given() {
-    // A PostgreSQL of our own stands in for an external one.
+/// A PostgreSQL of our own standing in for an external one, with an empty database.
+async fn external_database(
+    folder: &str,
+    database: &str,
+) -> (runtime::embedded::EmbeddedPostgres, String) {
     let pg = runtime::embedded::EmbeddedPostgres::start(runtime::embedded::EmbeddedOptions {
-        home: home().join("external"),
+        home: home().join(folder),
         port: None,
     })
     .await
-    .expect("a database to point at");
+    .expect("a PostgreSQL to point at");
     let admin = sqlx::PgPool::connect(&pg.superuser_url()).await.unwrap();
-    sqlx::raw_sql("drop database if exists external_app")
-        .execute(&admin)
-        .await
-        .unwrap();
-    sqlx::raw_sql("create database external_app")
-        .execute(&admin)
-        .await
-        .unwrap();
+    for sql in [
+        format!("drop database if exists {database}"),
+        format!("create database {database}"),
+    ] {
+        sqlx::raw_sql(&sql).execute(&admin).await.unwrap();
+    }
     admin.close().await;
-    let url = pg.url_for("external_app");
+    let url = pg.url_for(database);
+    (pg, url)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_uses_database_url_when_given() {
+    let (pg, url) = external_database("external", "external_app").await;
     let dir = home().join("external-serve");
     let server = serve_with(&dir, free_port(), Some(&url));
     let resp = reqwest::Client::new()
@@ -308,23 +314,7 @@ fn migrate_status_plan_and_up() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn baseline_adopts_a_database_that_already_has_the_first_migration() {
-    let pg = runtime::embedded::EmbeddedPostgres::start(runtime::embedded::EmbeddedOptions {
-        home: home().join("adopt"),
-        port: None,
-    })
-    .await
-    .expect("a database to adopt");
-    let admin = sqlx::PgPool::connect(&pg.superuser_url()).await.unwrap();
-    sqlx::raw_sql("drop database if exists adopted")
-        .execute(&admin)
-        .await
-        .unwrap();
-    sqlx::raw_sql("create database adopted")
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let url = pg.url_for("adopted");
+    let (pg, url) = external_database("adopt", "adopted").await;
     // The database already holds what 0001 creates, made without Ferrobase's bookkeeping.
     let db = sqlx::PgPool::connect(&url).await.unwrap();
     let platform = runtime::platform::MIGRATIONS

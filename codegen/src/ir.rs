@@ -721,6 +721,8 @@ pub struct Endpoint {
     pub path: String,
     /// Message of its 404.
     pub not_found: String,
+    /// Message of its 409.
+    pub conflict: Option<String>,
     /// What it serves.
     pub kind: EndpointKind,
 }

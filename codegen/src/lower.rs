@@ -1333,9 +1333,10 @@ impl Lowerer<'_> {
                                 .to_vec()
                         });
                         for op in &operations {
-                            if !["list", "get", "create", "update", "delete"].contains(&op.as_str())
+                            if !["list", "get", "create", "update", "replace", "delete"]
+                                .contains(&op.as_str())
                             {
-                                self.diags.error(file, &format!("{path}.crud.operations"), format!("unknown operation `{op}`; use list, get, create, update or delete"));
+                                self.diags.error(file, &format!("{path}.crud.operations"), format!("unknown operation `{op}`; use list, get, create, update, replace or delete"));
                             }
                         }
                         let parent = match &c.parent {
@@ -1486,6 +1487,7 @@ impl Lowerer<'_> {
                 out.push(Endpoint {
                     path: e.path.clone(),
                     not_found: e.not_found.clone().unwrap_or_else(|| "Not found".into()),
+                    conflict: e.conflict.clone(),
                     kind,
                 });
             }

@@ -329,6 +329,9 @@ pub struct EndpointSpec {
     /// Message of the 404 for a row that does not exist or is not the caller's.
     #[serde(default)]
     pub not_found: Option<String>,
+    /// Message of the 409 when a write breaks a unique constraint.
+    #[serde(default)]
+    pub conflict: Option<String>,
 }
 
 /// CRUD over a table.
@@ -337,7 +340,8 @@ pub struct EndpointSpec {
 pub struct CrudSpec {
     /// The table.
     pub table: String,
-    /// Operations served: list, get, create, update, delete (default: all).
+    /// Operations served: list, get, create, update (PATCH), replace (PUT), delete
+    /// (default: all but replace).
     #[serde(default)]
     pub operations: Option<Vec<String>>,
     /// Path parameter naming one row (default `id`).

@@ -57,6 +57,10 @@ pub fn router(catalog: &'static Catalog) -> Router<AppState> {
                         axum::routing::patch(move |s, p, h, b| update(s, ep, p, h, b)),
                     ),
                     (
+                        "replace",
+                        axum::routing::put(move |s, p, h, b| update(s, ep, p, h, b)),
+                    ),
+                    (
                         "delete",
                         axum::routing::delete(move |s, p, h| remove(s, ep, p, h)),
                     ),
@@ -138,7 +142,10 @@ fn typed(ep: &Endpoint, e: ApiError) -> TypedError {
                 .unwrap_or_default();
             TypedError::new(StatusCode::BAD_REQUEST, fields)
         }
-        "23505" => TypedError::new(StatusCode::CONFLICT, "Already exists"),
+        "23505" => TypedError::new(
+            StatusCode::CONFLICT,
+            ep.conflict.unwrap_or("Already exists"),
+        ),
         "23503" => TypedError::new(StatusCode::BAD_REQUEST, "A referenced row does not exist"),
         "22P02" => TypedError::not_found(ep),
         _ if e.status.is_server_error() => TypedError::new(

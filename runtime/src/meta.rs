@@ -30,6 +30,8 @@ pub struct Endpoint {
     /// Message of the 404 answered when the addressed row does not exist or is not the
     /// caller's, e.g. `Agent not found`.
     pub not_found: &'static str,
+    /// Message of the 409 answered when a write breaks a unique constraint.
+    pub conflict: Option<&'static str>,
 }
 
 /// Kinds of typed endpoints.

@@ -1,6 +1,7 @@
 //! End-to-end tests: the generated server over real HTTP against a real PostgreSQL.
 
 mod aggregates;
+mod ai_api;
 mod ai_schema;
 mod auth;
 mod embed;

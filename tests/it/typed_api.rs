@@ -30,7 +30,7 @@ async fn agent_crud_is_scoped_to_the_caller() {
     let alice = app.user("alice@example.com").await;
     let bob = app.user("bob@example.com").await;
 
-    let (s, _, agent) = send(api.req(Method::POST, "/api/agents", Some(&alice)).json(&json!({
+    let (s, _, agent) = send(api.req(Method::POST, "/api/example/agents", Some(&alice)).json(&json!({
         "name": "My Agent", "model": "gpt-4o", "system_prompt": "You are helpful.", "settings": {"temperature": 0.7},
         "user_id": bob.id,
     })))
@@ -44,26 +44,38 @@ async fn agent_crud_is_scoped_to_the_caller() {
     );
     let id = agent["id"].as_str().unwrap().to_string();
 
-    let (s, _, list) = send(api.req(Method::GET, "/api/agents", Some(&alice))).await;
+    let (s, _, list) = send(api.req(Method::GET, "/api/example/agents", Some(&alice))).await;
     assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(1)));
-    let (_, _, list) = send(api.req(Method::GET, "/api/agents", Some(&bob))).await;
+    let (_, _, list) = send(api.req(Method::GET, "/api/example/agents", Some(&bob))).await;
     assert_eq!(list, json!([]));
 
-    let (s, _, got) = send(api.req(Method::GET, &format!("/api/agents/{id}"), Some(&alice))).await;
+    let (s, _, got) = send(api.req(
+        Method::GET,
+        &format!("/api/example/agents/{id}"),
+        Some(&alice),
+    ))
+    .await;
     assert_eq!((s, got["id"].clone()), (200, json!(id)));
     // Someone else's agent, an unknown id and a malformed id are all the same 404.
     for (path, who) in [
-        (format!("/api/agents/{id}"), &bob),
-        (format!("/api/agents/{}", uuid::Uuid::new_v4()), &alice),
-        ("/api/agents/nope".into(), &alice),
+        (format!("/api/example/agents/{id}"), &bob),
+        (
+            format!("/api/example/agents/{}", uuid::Uuid::new_v4()),
+            &alice,
+        ),
+        ("/api/example/agents/nope".into(), &alice),
     ] {
         let (s, _, b) = send(api.req(Method::GET, &path, Some(who))).await;
         assert_eq!((s, b), (404, json!({"error": "Agent not found"})), "{path}");
     }
 
     let (s, _, patched) = send(
-        api.req(Method::PATCH, &format!("/api/agents/{id}"), Some(&alice))
-            .json(&json!({"settings": {"temperature": 0.5}})),
+        api.req(
+            Method::PATCH,
+            &format!("/api/example/agents/{id}"),
+            Some(&alice),
+        )
+        .json(&json!({"settings": {"temperature": 0.5}})),
     )
     .await;
     assert_eq!(
@@ -71,15 +83,19 @@ async fn agent_crud_is_scoped_to_the_caller() {
         (200, json!({"temperature": 0.5}))
     );
     let (s, _, b) = send(
-        api.req(Method::PATCH, &format!("/api/agents/{id}"), Some(&bob))
-            .json(&json!({"name": "mine now"})),
+        api.req(
+            Method::PATCH,
+            &format!("/api/example/agents/{id}"),
+            Some(&bob),
+        )
+        .json(&json!({"name": "mine now"})),
     )
     .await;
     assert_eq!((s, b), (404, json!({"error": "Agent not found"})));
 
     // Validation: 400 with the failing fields in the message.
     let (s, _, b) = send(
-        api.req(Method::POST, "/api/agents", Some(&alice))
+        api.req(Method::POST, "/api/example/agents", Some(&alice))
             .json(&json!({"framework": "cohere"})),
     )
     .await;
@@ -90,7 +106,7 @@ async fn agent_crud_is_scoped_to_the_caller() {
         "{msg}"
     );
     let (s, _, b) = send(
-        api.req(Method::POST, "/api/agents", Some(&alice))
+        api.req(Method::POST, "/api/example/agents", Some(&alice))
             .body("[1]"),
     )
     .await;
@@ -100,15 +116,30 @@ async fn agent_crud_is_scoped_to_the_caller() {
     );
 
     // Without a token there is no user: 401 in the same shape.
-    let (s, _, b) = send(app.http.get(format!("{}/api/agents", app.base))).await;
+    let (s, _, b) = send(app.http.get(format!("{}/api/example/agents", app.base))).await;
     assert_eq!(s, 401);
     assert!(b["error"].is_string());
 
-    let (s, _, _) = send(api.req(Method::DELETE, &format!("/api/agents/{id}"), Some(&bob))).await;
+    let (s, _, _) = send(api.req(
+        Method::DELETE,
+        &format!("/api/example/agents/{id}"),
+        Some(&bob),
+    ))
+    .await;
     assert_eq!(s, 404);
-    let (s, _, _) = send(api.req(Method::DELETE, &format!("/api/agents/{id}"), Some(&alice))).await;
+    let (s, _, _) = send(api.req(
+        Method::DELETE,
+        &format!("/api/example/agents/{id}"),
+        Some(&alice),
+    ))
+    .await;
     assert_eq!(s, 204);
-    let (s, _, _) = send(api.req(Method::GET, &format!("/api/agents/{id}"), Some(&alice))).await;
+    let (s, _, _) = send(api.req(
+        Method::GET,
+        &format!("/api/example/agents/{id}"),
+        Some(&alice),
+    ))
+    .await;
     assert_eq!(s, 404);
 }
 
@@ -125,12 +156,12 @@ async fn tool_assignments() {
     .await;
     assert_eq!(s, 201);
     let (_, _, agent) = send(
-        api.req(Method::POST, "/api/agents", Some(&alice))
+        api.req(Method::POST, "/api/example/agents", Some(&alice))
             .json(&json!({"name": "Analyst"})),
     )
     .await;
     let id = agent["id"].as_str().unwrap().to_string();
-    let tools = format!("/api/agents/{id}/tools");
+    let tools = format!("/api/example/agents/{id}/tools");
 
     // Assign by tool name.
     let (s, _, a) = send(
@@ -245,18 +276,23 @@ async fn handler_and_sql_endpoints() {
     );
     // A sql endpoint: a function with typed parameters.
     let (s, _, _) = send(
-        api.req(Method::POST, "/api/agents", Some(&alice))
+        api.req(Method::POST, "/api/example/agents", Some(&alice))
             .json(&json!({"name": "one", "framework": "google"})),
     )
     .await;
     assert_eq!(s, 201);
     let (s, _, b) = send(api.req(
         Method::GET,
-        "/api/agents/count?framework=google",
+        "/api/example/agents/count?framework=google",
         Some(&alice),
     ))
     .await;
     assert_eq!((s, b), (200, json!(1)));
-    let (s, _, b) = send(api.req(Method::GET, "/api/agents/count?kind=x", Some(&alice))).await;
+    let (s, _, b) = send(api.req(
+        Method::GET,
+        "/api/example/agents/count?kind=x",
+        Some(&alice),
+    ))
+    .await;
     assert_eq!(s, 404, "{b}");
 }

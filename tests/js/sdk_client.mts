@@ -19,13 +19,13 @@ const client = (token: string) =>
 const user = client(env("USER_TOKEN"));
 const service = client(env("SERVICE_KEY"));
 
-const created = await user.POST("/api/agents", { body: { name: "From TypeScript", framework: "anthropic" } });
+const created = await user.POST("/api/example/agents", { body: { name: "From TypeScript", framework: "anthropic" } });
 assert.equal(created.response.status, 201);
 assert.equal(created.data?.name, "From TypeScript");
 const id: string = created.data!.id;
-const fetched = await user.GET("/api/agents/{id}", { params: { path: { id } } });
+const fetched = await user.GET("/api/example/agents/{id}", { params: { path: { id } } });
 assert.equal(fetched.data?.framework, "anthropic");
-const missing = await user.GET("/api/agents/{id}", { params: { path: { id: "00000000-0000-0000-0000-000000000000" } } });
+const missing = await user.GET("/api/example/agents/{id}", { params: { path: { id: "00000000-0000-0000-0000-000000000000" } } });
 assert.equal(missing.response.status, 404);
 assert.equal(missing.error?.error, "Agent not found");
 

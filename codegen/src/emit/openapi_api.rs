@@ -610,7 +610,7 @@ fn crud_paths(ep: &Endpoint, crud: &Crud, name: &str) -> (Option<PathItem>, Opti
         }),
         ..Default::default()
     });
-    let item = (has("get") || has("update") || has("delete")).then(|| PathItem {
+    let item = (has("get") || has("update") || has("replace") || has("delete")).then(|| PathItem {
         get: has("get").then(|| {
             op(
                 "get",

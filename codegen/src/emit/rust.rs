@@ -214,7 +214,11 @@ fn endpoint(e: &crate::ir::Endpoint) -> TokenStream {
             }
         }
     };
-    quote! { Endpoint { path: #path, kind: #kind, not_found: #not_found } }
+    let conflict = match &e.conflict {
+        Some(c) => quote!(Some(#c)),
+        None => quote!(None),
+    };
+    quote! { Endpoint { path: #path, kind: #kind, not_found: #not_found, conflict: #conflict } }
 }
 
 fn function(f: &crate::ir::Function) -> TokenStream {

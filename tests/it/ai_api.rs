@@ -1,0 +1,282 @@
+//! The typed agents API over the `ai` schema: agent CRUD, tool, knowledge base and MCP
+//! server assignments, hooks, sessions and run lookup, with the seed's statuses and
+//! `{"error": ...}` bodies.
+
+use crate::harness::{TestApp, User, send};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn api(app: &TestApp, m: Method, path: &str, user: &User) -> reqwest::RequestBuilder {
+    app.http
+        .request(m, format!("{}{path}", app.base))
+        .header("apikey", app.anon_key())
+        .header("authorization", format!("Bearer {}", user.token))
+}
+
+async fn created(app: &TestApp, path: &str, user: &User, body: Value) -> Value {
+    let (s, _, b) = send(api(app, Method::POST, path, user).json(&body)).await;
+    assert_eq!(s, 201, "{path}: {b}");
+    b
+}
+
+#[tokio::test]
+async fn agents_and_their_assignments() {
+    let app = TestApp::start().await;
+    let alice = app.user("alice@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    // The platform's builtin tools, as service_role would seed them.
+    let (s, _, _) = send(
+        app.rest(Method::POST, "tools", Some(&app.service_key()))
+            .header("content-profile", "ai")
+            .json(&json!([{"name": "database_query", "type": "builtin"}, {"name": "web_search", "type": "builtin"}])),
+    )
+    .await;
+    assert_eq!(s, 201);
+
+    // Agent CRUD.
+    let agent = created(&app, "/api/agents", &alice, json!({"name": "My Agent", "model": "gpt-4o", "system_prompt": "You are helpful.", "settings": {"temperature": 0.7}})).await;
+    let id = agent["id"].as_str().unwrap().to_string();
+    assert_eq!(agent["user_id"], json!(alice.id));
+    let (s, _, list) = send(api(&app, Method::GET, "/api/agents", &alice)).await;
+    assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(1)));
+    let (s, _, b) = send(
+        api(&app, Method::PATCH, &format!("/api/agents/{id}"), &alice)
+            .json(&json!({"settings": {"temperature": 0.5}})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["settings"].clone()),
+        (200, json!({"temperature": 0.5}))
+    );
+    let (s, _, b) = send(api(&app, Method::GET, &format!("/api/agents/{id}"), &bob)).await;
+    assert_eq!((s, b), (404, json!({"error": "Agent not found"})));
+    let (s, _, b) =
+        send(api(&app, Method::POST, "/api/agents", &alice).json(&json!({"model": "x"}))).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b["error"].as_str().unwrap().contains("name is required"));
+
+    // Tool assignments by tool_name; PATCH reads only config_override.
+    let tools = format!("/api/agents/{id}/tools");
+    let a = created(&app, &tools, &alice, json!({"tool_name": "database_query"})).await;
+    let item = format!("{tools}/{}", a["id"].as_str().unwrap());
+    let (s, _, b) =
+        send(api(&app, Method::POST, &tools, &alice).json(&json!({"tool_name": "database_query"})))
+            .await;
+    assert_eq!(
+        (s, b),
+        (409, json!({"error": "Tool already assigned to this agent"}))
+    );
+    let (s, _, b) = send(api(&app, Method::POST, &tools, &alice).json(&json!({}))).await;
+    assert_eq!((s, b), (400, json!({"error": "tool_name is required"})));
+    let (s, _, b) = send(
+        api(&app, Method::PATCH, &item, &alice)
+            .json(&json!({"config_override": {"schemas": {"public": ["users", "orders"]}}})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["config_override"].clone()),
+        (200, json!({"schemas": {"public": ["users", "orders"]}}))
+    );
+    let (s, _, b) =
+        send(api(&app, Method::PATCH, &item, &alice).json(&json!({"config": {"x": 1}}))).await;
+    assert_eq!(
+        (s, b["config_override"].clone()),
+        (200, json!({"schemas": {"public": ["users", "orders"]}}))
+    );
+    let (s, _, b) = send(
+        api(&app, Method::PATCH, &item, &alice)
+            .json(&json!({"config_override": {"schemas": {"auth": ["users"]}}})),
+    )
+    .await;
+    assert_eq!(s, 400, "{b}");
+    let (s, _, _) = send(api(&app, Method::GET, &tools, &bob)).await;
+    assert_eq!(s, 404);
+
+    // Knowledge bases: a second assignment of the same one is a 409.
+    let kb = created(
+        &app,
+        "/api/knowledge-bases",
+        &alice,
+        json!({"name": "Docs"}),
+    )
+    .await;
+    let kbs = format!("/api/agents/{id}/knowledge-bases");
+    created(&app, &kbs, &alice, json!({"knowledge_base_id": kb["id"]})).await;
+    let (s, _, b) =
+        send(api(&app, Method::POST, &kbs, &alice).json(&json!({"knowledge_base_id": kb["id"]})))
+            .await;
+    assert_eq!(
+        (s, b),
+        (
+            409,
+            json!({"error": "Knowledge base already assigned to this agent"})
+        )
+    );
+    let (s, _, b) = send(api(&app, Method::POST, &kbs, &alice).json(&json!({}))).await;
+    assert_eq!(s, 400, "{b}");
+
+    // MCP servers: one name per agent; PUT updates.
+    let mcps = format!("/api/agents/{id}/mcp-servers");
+    let server = created(
+        &app,
+        &mcps,
+        &alice,
+        json!({"name": "files", "url": "http://127.0.0.1:9/mcp"}),
+    )
+    .await;
+    let (s, _, b) = send(
+        api(&app, Method::POST, &mcps, &alice)
+            .json(&json!({"name": "files", "url": "http://127.0.0.1:9/other"})),
+    )
+    .await;
+    assert_eq!(
+        (s, b),
+        (
+            409,
+            json!({"error": "An MCP server with this name is already assigned to this agent"})
+        )
+    );
+    let (s, _, b) = send(
+        api(
+            &app,
+            Method::PUT,
+            &format!("{mcps}/{}", server["id"].as_str().unwrap()),
+            &alice,
+        )
+        .json(&json!({"url": "http://127.0.0.1:9/v2", "enabled": false})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["url"].clone(), b["enabled"].clone()),
+        (200, json!("http://127.0.0.1:9/v2"), json!(false))
+    );
+    let (s, _, _) =
+        send(api(&app, Method::POST, &mcps, &alice).json(&json!({"name": "no-url"}))).await;
+    assert_eq!(s, 400);
+
+    // Hooks: event and type are checked.
+    let hooks = format!("/api/agents/{id}/hooks");
+    created(&app, &hooks, &alice, json!({"event": "before_tool_call", "type": "approval", "config": {"tools": ["database_query"]}})).await;
+    let (s, _, b) = send(
+        api(&app, Method::POST, &hooks, &alice)
+            .json(&json!({"event": "whenever", "type": "approval"})),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(
+        b["error"]
+            .as_str()
+            .unwrap()
+            .contains("event must be one of"),
+        "{b}"
+    );
+    let (s, _, _) =
+        send(api(&app, Method::POST, &hooks, &alice).json(&json!({"event": "on_error"}))).await;
+    assert_eq!(s, 400);
+
+    // Deleting the agent answers 204, then 404.
+    let (s, _, _) = send(api(
+        &app,
+        Method::DELETE,
+        &format!("/api/agents/{id}"),
+        &alice,
+    ))
+    .await;
+    assert_eq!(s, 204);
+    let (s, _, _) = send(api(&app, Method::GET, &tools, &alice)).await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn sessions_and_run_lookup_are_the_callers() {
+    let app = TestApp::start().await;
+    let alice = app.user("alice@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    let agent = created(&app, "/api/agents", &alice, json!({"name": "Runner"})).await;
+    let id = agent["id"].as_str().unwrap();
+    let session: String = sqlx::query_scalar("insert into ai.agent_sessions (agent_id, user_id, title) values ($1::uuid, $2::uuid, 'chat') returning id::text")
+        .bind(id)
+        .bind(&alice.id)
+        .fetch_one(&app.admin)
+        .await
+        .unwrap();
+    let run: String = sqlx::query_scalar(
+        "insert into ai.agent_runs (agent_id, session_id, user_id, status, content) values ($1::uuid, $2::uuid, $3::uuid, 'completed', 'done') returning run_id::text",
+    )
+    .bind(id)
+    .bind(&session)
+    .bind(&alice.id)
+    .fetch_one(&app.admin)
+    .await
+    .unwrap();
+
+    let (s, _, list) = send(api(
+        &app,
+        Method::GET,
+        &format!("/api/agents/{id}/sessions"),
+        &alice,
+    ))
+    .await;
+    assert_eq!((s, list[0]["title"].clone()), (200, json!("chat")));
+    let (s, _, _) = send(api(
+        &app,
+        Method::GET,
+        &format!("/api/agents/{id}/sessions"),
+        &bob,
+    ))
+    .await;
+    assert_eq!(s, 404);
+
+    let (s, _, r) = send(api(
+        &app,
+        Method::GET,
+        &format!("/api/agents/runs/{run}"),
+        &alice,
+    ))
+    .await;
+    assert_eq!(s, 200, "{r}");
+    for field in [
+        "id",
+        "run_id",
+        "session_id",
+        "parent_orchestration_run_id",
+        "parent_workflow_execution_id",
+        "status",
+        "input_messages",
+        "output_messages",
+        "content",
+        "usage",
+        "retrieved_context",
+        "error",
+        "started_at",
+        "completed_at",
+        "steps",
+        "events",
+        "tool_calls",
+        "reasoning_steps",
+        "created_at",
+    ] {
+        assert!(r.get(field).is_some(), "run field {field} in {r}");
+    }
+    assert_eq!(
+        (r["status"].clone(), r["content"].clone()),
+        (json!("completed"), json!("done"))
+    );
+    // Someone else's run is a 404, not a 403, and so is an unknown one.
+    let (s, _, b) = send(api(
+        &app,
+        Method::GET,
+        &format!("/api/agents/runs/{run}"),
+        &bob,
+    ))
+    .await;
+    assert_eq!((s, b), (404, json!({"error": "Run not found"})));
+    let (s, _, _) = send(api(
+        &app,
+        Method::GET,
+        &format!("/api/agents/runs/{}", uuid::Uuid::new_v4()),
+        &alice,
+    ))
+    .await;
+    assert_eq!(s, 404);
+}

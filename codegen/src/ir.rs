@@ -779,6 +779,10 @@ pub struct Crud {
     pub lookup: Option<(String, String, String, String, String)>,
     /// (field, check) pairs of named runtime checks.
     pub checks: Vec<(String, String)>,
+    /// Columns never answered nor accepted.
+    pub hidden: Vec<String>,
+    /// A sealed secret: (field, column, hint column).
+    pub seal: Option<(String, String, Option<String>)>,
 }
 
 /// The handlers the runtime implements (`runtime::api::handler`).

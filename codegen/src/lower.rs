@@ -1440,6 +1440,19 @@ impl Lowerer<'_> {
                                     (field.clone(), check.clone())
                                 })
                                 .collect(),
+                            hidden: {
+                                for h in &c.hidden {
+                                    column_ok(h, "hidden", self);
+                                }
+                                c.hidden.clone()
+                            },
+                            seal: c.seal.as_ref().map(|seal| {
+                                column_ok(&seal.column, "seal.column", self);
+                                if let Some(h) = &seal.hint {
+                                    column_ok(h, "seal.hint", self);
+                                }
+                                (seal.field.clone(), seal.column.clone(), seal.hint.clone())
+                            }),
                         }))
                     }
                     (None, Some(q), None) => {

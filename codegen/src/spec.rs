@@ -370,6 +370,26 @@ pub struct CrudSpec {
     /// `{"schemas": {"<schema>": ["<table>", ...]}}`).
     #[serde(default)]
     pub checks: std::collections::BTreeMap<String, String>,
+    /// Columns never answered nor accepted (a sealed secret's column, say).
+    #[serde(default)]
+    pub hidden: Vec<String>,
+    /// A secret the client sends in `field`, stored sealed (AES-256-GCM under the project's
+    /// sealing key) in `column`, with its last four characters in `hint`.
+    #[serde(default)]
+    pub seal: Option<SealSpec>,
+}
+
+/// A sealed secret of a crud endpoint.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SealSpec {
+    /// Body field carrying the secret, e.g. `api_key`.
+    pub field: String,
+    /// Column storing it sealed.
+    pub column: String,
+    /// Column storing its last four characters.
+    #[serde(default)]
+    pub hint: Option<String>,
 }
 
 /// The parent of a nested collection.

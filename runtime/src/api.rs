@@ -186,6 +186,7 @@ fn select(state: &AppState, crud: &Crud) -> Vec<SelectItem> {
     table
         .columns
         .iter()
+        .filter(|c| !crud.hidden.contains(&c.name))
         .map(|c| SelectItem::Column {
             name: c.name.to_string(),
             path: Vec::new(),
@@ -450,6 +451,39 @@ pub fn check_field(check: &str, field: &str, value: &Value) -> Result<(), String
 }
 
 /// Maps body fields to columns, dropping the scope columns a client may not set.
+/// Takes the secret out of the body and seals it: the (column, value) pairs to store.
+fn seal_secret(
+    state: &AppState,
+    crud: &Crud,
+    fields: &mut Map<String, Value>,
+) -> Result<Vec<(String, Value)>, TypedError> {
+    let Some(seal) = &crud.seal else {
+        return Ok(Vec::new());
+    };
+    let Some(value) = fields.remove(seal.field) else {
+        return Ok(Vec::new());
+    };
+    let Some(secret) = value.as_str().filter(|s| !s.is_empty()) else {
+        return Err(TypedError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{} must be a non-empty string", seal.field),
+        ));
+    };
+    let sealed = state
+        .jwt
+        .sealing_key()
+        .seal(secret)
+        .map_err(|e| TypedError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let mut out = vec![(seal.column.to_string(), Value::String(sealed))];
+    if let Some(hint) = seal.hint {
+        out.push((
+            hint.to_string(),
+            Value::String(crate::secrets::hint(secret)),
+        ));
+    }
+    Ok(out)
+}
+
 fn to_columns(crud: &Crud, body: Map<String, Value>, keep_only: &[&str]) -> Map<String, Value> {
     body.into_iter()
         .filter(|(k, _)| keep_only.is_empty() || keep_only.contains(&k.as_str()))
@@ -462,6 +496,7 @@ fn to_columns(crud: &Crud, body: Map<String, Value>, keep_only: &[&str]) -> Map<
                 .unwrap_or(k);
             (column, v)
         })
+        .filter(|(k, _)| !crud.hidden.contains(&k.as_str()))
         .filter(|(k, _)| {
             Some(k.as_str()) != crud.owner
                 && Some(k.as_str()) != crud.parent.as_ref().map(|p| p.column)
@@ -520,7 +555,9 @@ async fn create(
             fields.insert(lookup.sets.to_string(), key);
         }
         run_checks(crud, &fields)?;
+        let sealed = seal_secret(&state, crud, &mut fields)?;
         let mut row = to_columns(crud, fields, &[]);
+        row.extend(sealed);
         if let Some(link) = &crud.parent {
             row.insert(
                 link.column.to_string(),
@@ -586,9 +623,11 @@ async fn update(
         let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
         check_parent(&state, ep, &auth, &params).await?;
         let crud = crud(ep);
-        let fields = json_body(&body)?;
+        let mut fields = json_body(&body)?;
         run_checks(crud, &fields)?;
-        let row = to_columns(crud, fields, crud.update_fields);
+        let sealed = seal_secret(&state, crud, &mut fields)?;
+        let mut row = to_columns(crud, fields, crud.update_fields);
+        row.extend(sealed);
         // Keys the endpoint does not read change nothing: answer the row as it is.
         if row.is_empty() {
             return get_row(&state, ep, &auth, &params).await;

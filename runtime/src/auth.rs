@@ -28,6 +28,7 @@ pub struct Jwt {
     decoding: DecodingKey,
     encoding: EncodingKey,
     validation: Validation,
+    sealing: crate::secrets::SealingKey,
 }
 
 impl std::fmt::Debug for Jwt {
@@ -54,7 +55,13 @@ impl Jwt {
             decoding: DecodingKey::from_secret(secret),
             encoding: EncodingKey::from_secret(secret),
             validation,
+            sealing: crate::secrets::SealingKey::for_project(secret),
         }
+    }
+
+    /// The key that seals secrets at rest, which belongs with the project's secret.
+    pub fn sealing_key(&self) -> &crate::secrets::SealingKey {
+        &self.sealing
     }
 
     /// Signs arbitrary claims with the project's secret.

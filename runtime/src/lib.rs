@@ -19,6 +19,7 @@ pub mod meta;
 pub mod migrate;
 pub mod platform;
 pub mod rest;
+pub mod secrets;
 pub mod server;
 pub mod validate;
 

@@ -88,6 +88,22 @@ pub struct Crud {
     pub lookup: Option<Lookup>,
     /// Named checks applied to body fields on create and update: (field, check).
     pub checks: &'static [(&'static str, &'static str)],
+    /// Columns never answered nor accepted.
+    pub hidden: &'static [&'static str],
+    /// A secret sealed before it is stored.
+    pub seal: Option<Seal>,
+}
+
+/// A secret the client sends in `field`, stored sealed in `column` (see
+/// `runtime::secrets`), with its last four characters in `hint`.
+#[derive(Debug)]
+pub struct Seal {
+    /// Body field.
+    pub field: &'static str,
+    /// Column of the sealed value.
+    pub column: &'static str,
+    /// Column of the last four characters.
+    pub hint: Option<&'static str>,
 }
 
 /// How a nested collection is tied to its parent.

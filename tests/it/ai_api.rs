@@ -280,3 +280,84 @@ async fn sessions_and_run_lookup_are_the_callers() {
     .await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn provider_keys_are_sealed_and_never_answered() {
+    let app = TestApp::start().await;
+    let service = User {
+        id: String::new(),
+        token: app.service_key(),
+    };
+    let key = "sk-test-secret-abcd1234";
+    let created = created(
+        &app,
+        "/api/provider-keys",
+        &service,
+        json!({"provider": "openai", "api_key": key}),
+    )
+    .await;
+    assert_eq!(created["key_hint"], "1234");
+    assert!(
+        created.get("encrypted_key").is_none() && created.get("api_key").is_none(),
+        "{created}"
+    );
+    let id = created["id"].as_str().unwrap().to_string();
+    let (_, _, list) = send(api(&app, Method::GET, "/api/provider-keys", &service)).await;
+    assert!(
+        !list.to_string().contains(key) && !list.to_string().contains("encrypted_key"),
+        "{list}"
+    );
+
+    // At rest: sealed under the project's key, not the plain text.
+    let stored: String =
+        sqlx::query_scalar("select encrypted_key from ai.ai_provider_keys where id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.admin)
+            .await
+            .unwrap();
+    assert!(
+        stored.starts_with("v1:") && !stored.contains(key),
+        "{stored}"
+    );
+    assert_eq!(app.jwt.sealing_key().open(&stored).unwrap(), key);
+    // Even service_role through /rest/v1 sees only the sealed value.
+    let (_, _, rows) = send(
+        app.rest(Method::GET, "ai_provider_keys", Some(&app.service_key()))
+            .header("accept-profile", "ai"),
+    )
+    .await;
+    assert!(!rows.to_string().contains(key), "{rows}");
+
+    // Replacing the key seals the new one.
+    let (s, _, b) = send(
+        api(
+            &app,
+            Method::PATCH,
+            &format!("/api/provider-keys/{id}"),
+            &service,
+        )
+        .json(&json!({"api_key": "sk-new-9876"})),
+    )
+    .await;
+    assert_eq!((s, b["key_hint"].clone()), (200, json!("9876")));
+    let (s, _, b) = send(
+        api(&app, Method::POST, "/api/provider-keys", &service)
+            .json(&json!({"provider": "openai", "api_key": ""})),
+    )
+    .await;
+    assert_eq!(
+        (s, b),
+        (400, json!({"error": "api_key must be a non-empty string"}))
+    );
+
+    // Signed-in users cannot reach provider keys at all.
+    let user = app.user("user@example.com").await;
+    let (s, _, _) = send(
+        api(&app, Method::POST, "/api/provider-keys", &user)
+            .json(&json!({"provider": "openai", "api_key": "x"})),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, _, _) = send(api(&app, Method::GET, "/api/provider-keys", &user)).await;
+    assert_eq!(s, 403);
+}

@@ -445,10 +445,17 @@ fn fields_schema(table: &Table, crud: &Crud, purpose: Purpose) -> Schema {
                 .as_ref()
                 .is_some_and(|(_, _, col)| col == &c.name)
             || crud.lookup.as_ref().is_some_and(|l| l.4 == c.name)
+            || crud
+                .seal
+                .as_ref()
+                .is_some_and(|(_, col, hint)| *col == c.name || hint.as_ref() == Some(&c.name))
     };
     let mut properties: Vec<(String, ReferenceOr<Box<Schema>>)> = Vec::new();
     let mut required = Vec::new();
     for c in &table.columns {
+        if crud.hidden.contains(&c.name) {
+            continue;
+        }
         let name = field_name(c);
         match purpose {
             Purpose::Row => {
@@ -473,6 +480,29 @@ fn fields_schema(table: &Table, crud: &Crud, purpose: Purpose) -> Schema {
             }
         }
         properties.push((name, ReferenceOr::boxed_item(column_schema(table, c))));
+    }
+    if purpose != Purpose::Row
+        && let Some((field, _, hint)) = &crud.seal
+    {
+        properties.push((
+            field.clone(),
+            ReferenceOr::boxed_item(Schema {
+                schema_data: SchemaData {
+                    description: Some(format!(
+                        "A secret, stored sealed and never answered{}.",
+                        hint.as_ref()
+                            .map(|h| format!("; `{h}` shows its last four characters"))
+                            .unwrap_or_default()
+                    )),
+                    write_only: true,
+                    ..Default::default()
+                },
+                schema_kind: SchemaKind::Type(Type::String(StringType::default())),
+            }),
+        ));
+        if purpose == Purpose::Create {
+            required.push(field.clone());
+        }
     }
     if purpose == Purpose::Create
         && let Some((field, ltable, column, _, _)) = &crud.lookup

@@ -50,7 +50,7 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
         use ::runtime::meta::{
             Arg, Catalog, Column, ColumnKind, Crud, Endpoint, EndpointKind, Field, ForeignKey,
             Function, JsonType, Lookup, Migration, ParentLink, Policy, Returns, Rule, Schema,
-            Shape, Table,
+            Seal, Shape, Table,
         };
 
         /// Everything generated from the spec, handed to the runtime.
@@ -197,6 +197,17 @@ fn endpoint(e: &crate::ir::Endpoint) -> TokenStream {
                 None => quote!(None),
             };
             let checks = c.checks.iter().map(|(f, ch)| quote!((#f, #ch)));
+            let hidden = &c.hidden;
+            let seal = match &c.seal {
+                Some((field, column, hint)) => {
+                    let hint = match hint {
+                        Some(h) => quote!(Some(#h)),
+                        None => quote!(None),
+                    };
+                    quote!(Some(Seal { field: #field, column: #column, hint: #hint }))
+                }
+                None => quote!(None),
+            };
             quote! {
                 EndpointKind::Crud(&Crud {
                     schema: #schema,
@@ -210,6 +221,8 @@ fn endpoint(e: &crate::ir::Endpoint) -> TokenStream {
                     update_fields: &[#(#update),*],
                     lookup: #lookup,
                     checks: &[#(#checks),*],
+                    hidden: &[#(#hidden),*],
+                    seal: #seal,
                 })
             }
         }

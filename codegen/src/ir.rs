@@ -789,4 +789,4 @@ pub struct Crud {
 pub const HANDLERS: &[&str] = &["whoami"];
 
 /// The named checks the runtime implements (`runtime::api::check_field`).
-pub const FIELD_CHECKS: &[&str] = &["database_schemas"];
+pub const FIELD_CHECKS: &[&str] = &["database_schemas", "hook_config", "tool_config"];

@@ -373,12 +373,24 @@ async fn fetch(
 /// Runs the endpoint's named checks on the body fields they name.
 fn run_checks(crud: &Crud, fields: &Map<String, Value>) -> Result<(), TypedError> {
     for (field, check) in crud.checks {
-        if let Some(value) = fields.get(*field) {
-            check_field(check, field, value)
-                .map_err(|m| TypedError::new(StatusCode::BAD_REQUEST, m))?;
-        }
+        let value = fields.get(*field).unwrap_or(&Value::Null);
+        check_field(check, field, value, fields)
+            .map_err(|m| TypedError::new(StatusCode::BAD_REQUEST, m))?;
     }
     Ok(())
+}
+
+fn is_http_url(v: Option<&Value>) -> bool {
+    v.and_then(Value::as_str)
+        .is_some_and(|u| (u.starts_with("http://") || u.starts_with("https://")) && u.len() > 8)
+}
+
+fn headers_ok(v: Option<&Value>) -> bool {
+    match v {
+        None => true,
+        Some(Value::Object(h)) => h.values().all(Value::is_string),
+        Some(_) => false,
+    }
 }
 
 /// Schemas a database tool may never be given: the platform's own and Postgres's.
@@ -407,10 +419,81 @@ fn is_identifier(s: &str) -> bool {
 }
 
 /// A named check of one field; the error is the message for the client.
-pub fn check_field(check: &str, field: &str, value: &Value) -> Result<(), String> {
+pub fn check_field(
+    check: &str,
+    field: &str,
+    value: &Value,
+    body: &Map<String, Value>,
+) -> Result<(), String> {
+    // Checks of a field that is not sent apply only where its absence matters.
+    let kind = body.get("type").and_then(Value::as_str);
     match check {
+        // A hook's configuration, by hook type (checked when the type is sent).
+        "hook_config" => {
+            let empty = Map::new();
+            let config = match value {
+                Value::Null => &empty,
+                Value::Object(c) => c,
+                _ => return Err(format!("{field} must be an object")),
+            };
+            match kind {
+                Some("webhook") => {
+                    if !is_http_url(config.get("url")) {
+                        return Err(format!(
+                            "{field}.url must be an http(s) URL for a webhook hook"
+                        ));
+                    }
+                    if !headers_ok(config.get("headers")) {
+                        return Err(format!("{field}.headers must be an object of strings"));
+                    }
+                }
+                Some("approval") => {
+                    if let Some(tools) = config.get("tools")
+                        && !tools
+                            .as_array()
+                            .is_some_and(|t| t.iter().all(Value::is_string))
+                    {
+                        return Err(format!("{field}.tools must be a list of tool names"));
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        }
+        // A custom tool is an HTTP call: where, how, with which headers.
+        "tool_config" => {
+            let empty = Map::new();
+            let config = match value {
+                Value::Null => &empty,
+                Value::Object(c) => c,
+                _ => return Err(format!("{field} must be an object")),
+            };
+            if kind == Some("custom") {
+                if !is_http_url(config.get("endpoint")) {
+                    return Err(format!(
+                        "{field}.endpoint must be an http(s) URL for a custom tool"
+                    ));
+                }
+                if let Some(m) = config.get("method")
+                    && !m
+                        .as_str()
+                        .is_some_and(|m| ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m))
+                {
+                    return Err(format!(
+                        "{field}.method must be one of GET, POST, PUT, PATCH, DELETE"
+                    ));
+                }
+                if !headers_ok(config.get("headers")) {
+                    return Err(format!("{field}.headers must be an object of strings"));
+                }
+            }
+            Ok(())
+        }
         // A database tool's configuration: `{"schemas": {"<schema>": ["<table>", ...]}}`.
         "database_schemas" => {
+            if value.is_null() {
+                return Ok(());
+            }
             let Some(obj) = value.as_object() else {
                 return Err(format!("{field} must be an object"));
             };

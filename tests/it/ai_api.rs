@@ -173,6 +173,57 @@ async fn agents_and_their_assignments() {
     let (s, _, _) =
         send(api(&app, Method::POST, &hooks, &alice).json(&json!({"event": "on_error"}))).await;
     assert_eq!(s, 400);
+    // A webhook needs a URL.
+    let (s, _, b) = send(
+        api(&app, Method::POST, &hooks, &alice)
+            .json(&json!({"event": "after_run", "type": "webhook", "config": {}})),
+    )
+    .await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"error": "config.url must be an http(s) URL for a webhook hook"})
+        )
+    );
+    created(&app, &hooks, &alice, json!({"event": "after_run", "type": "webhook", "config": {"url": "https://hooks.example.com/run", "headers": {"x-token": "t"}}})).await;
+    let (s, _, b) = send(
+        api(&app, Method::POST, &hooks, &alice)
+            .json(&json!({"event": "after_run", "type": "approval", "config": {"tools": [1]}})),
+    )
+    .await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"error": "config.tools must be a list of tool names"})
+        )
+    );
+
+    // Custom tools are HTTP calls with an endpoint, a method and headers.
+    let custom = json!({"name": "weather", "type": "custom", "config": {"endpoint": "https://api.example.com/weather", "method": "GET", "headers": {"accept": "application/json"}}});
+    created(&app, "/api/tools", &alice, custom).await;
+    for (config, message) in [
+        (
+            json!({"method": "GET"}),
+            "config.endpoint must be an http(s) URL for a custom tool",
+        ),
+        (
+            json!({"endpoint": "https://x.example.com", "method": "FETCH"}),
+            "config.method must be one of GET, POST, PUT, PATCH, DELETE",
+        ),
+        (
+            json!({"endpoint": "https://x.example.com", "headers": {"a": 1}}),
+            "config.headers must be an object of strings",
+        ),
+    ] {
+        let (s, _, b) = send(
+            api(&app, Method::POST, "/api/tools", &alice)
+                .json(&json!({"name": "bad", "type": "custom", "config": config})),
+        )
+        .await;
+        assert_eq!((s, b), (400, json!({"error": message})));
+    }
 
     // Deleting the agent answers 204, then 404.
     let (s, _, _) = send(api(

@@ -294,17 +294,41 @@ async fn check_parent(
     get_row(state, parent, auth, &item).await.map(|_| ())
 }
 
+/// A scoped request for the one row the path's item parameter names.
+fn item_request(
+    state: &AppState,
+    ep: &'static Endpoint,
+    auth: &AuthContext,
+    params: &HashMap<String, String>,
+    action: Action,
+) -> ApiRequest {
+    let crud = crud(ep);
+    let id = params.get(crud.item_param).cloned().unwrap_or_default();
+    let mut req = scoped(state, ep, auth, params, action);
+    req.filters.push((Vec::new(), eq(crud.key, &id)));
+    req.accept = Accept::Object;
+    req
+}
+
+/// The caller of a crud operation, once the parent row (if any) is known to be theirs.
+async fn enter(
+    state: &AppState,
+    ep: &'static Endpoint,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<AuthContext, TypedError> {
+    let auth = state.jwt.authenticate(headers).map_err(|e| typed(ep, e))?;
+    check_parent(state, ep, &auth, params).await?;
+    Ok(auth)
+}
+
 async fn get_row(
     state: &AppState,
     ep: &'static Endpoint,
     auth: &AuthContext,
     params: &HashMap<String, String>,
 ) -> Result<Value, TypedError> {
-    let crud = crud(ep);
-    let id = params.get(crud.item_param).cloned().unwrap_or_default();
-    let mut req = scoped(state, ep, auth, params, Action::Read { head: false });
-    req.filters.push((Vec::new(), eq(crud.key, &id)));
-    req.accept = Accept::Object;
+    let req = item_request(state, ep, auth, params, Action::Read { head: false });
     run(state, auth, req).await.map_err(|e| typed(ep, e))
 }
 
@@ -330,8 +354,7 @@ async fn list(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
-        check_parent(&state, ep, &auth, &params).await?;
+        let auth = enter(&state, ep, &headers, &params).await?;
         let mut req = scoped(&state, ep, &auth, &params, Action::Read { head: false });
         let crud = crud(ep);
         if state
@@ -362,8 +385,7 @@ async fn fetch(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
-        check_parent(&state, ep, &auth, &params).await?;
+        let auth = enter(&state, ep, &headers, &params).await?;
         get_row(&state, ep, &auth, &params).await
     }
     .await;
@@ -612,8 +634,7 @@ async fn create(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
-        check_parent(&state, ep, &auth, &params).await?;
+        let auth = enter(&state, ep, &headers, &params).await?;
         let crud = crud(ep);
         let mut fields = json_body(&body)?;
         if let Some(lookup) = &crud.lookup {
@@ -703,8 +724,7 @@ async fn update(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
-        check_parent(&state, ep, &auth, &params).await?;
+        let auth = enter(&state, ep, &headers, &params).await?;
         let crud = crud(ep);
         let mut fields = json_body(&body)?;
         run_checks(crud, &fields)?;
@@ -719,11 +739,8 @@ async fn update(
             validate::validate_rows(table, &[Value::Object(row.clone())], Mode::Change)
                 .map_err(|e| typed(ep, e))?;
         }
-        let id = params.get(crud.item_param).cloned().unwrap_or_default();
-        let mut req = scoped(&state, ep, &auth, &params, Action::Update);
-        req.filters.push((Vec::new(), eq(crud.key, &id)));
+        let mut req = item_request(&state, ep, &auth, &params, Action::Update);
         req.body = Some(Value::Object(row));
-        req.accept = Accept::Object;
         run(&state, &auth, req).await.map_err(|e| typed(ep, e))
     }
     .await;
@@ -737,13 +754,8 @@ async fn remove(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let auth = state.jwt.authenticate(&headers).map_err(|e| typed(ep, e))?;
-        check_parent(&state, ep, &auth, &params).await?;
-        let crud = crud(ep);
-        let id = params.get(crud.item_param).cloned().unwrap_or_default();
-        let mut req = scoped(&state, ep, &auth, &params, Action::Delete);
-        req.filters.push((Vec::new(), eq(crud.key, &id)));
-        req.accept = Accept::Object;
+        let auth = enter(&state, ep, &headers, &params).await?;
+        let req = item_request(&state, ep, &auth, &params, Action::Delete);
         run(&state, &auth, req).await.map_err(|e| typed(ep, e))
     }
     .await;
@@ -762,10 +774,7 @@ async fn call(
     body: Bytes,
 ) -> Response {
     let EndpointKind::Sql {
-        schema,
-        function,
-        method,
-        ..
+        schema, function, ..
     } = &ep.kind
     else {
         return TypedError::new(StatusCode::INTERNAL_SERVER_ERROR, "not a sql endpoint")
@@ -809,11 +818,7 @@ async fn call(
         )
     }
     .await;
-    let _ = method;
-    match result {
-        Ok(body) => ok(StatusCode::OK, body),
-        Err(e) => e.into_response(),
-    }
+    reply(result, StatusCode::OK)
 }
 
 /// What a handler gets: the state, the verified caller and the checked request body.

@@ -30,7 +30,6 @@ fn home() -> PathBuf {
 
 /// Superuser URL template of the shared cluster (database name appended per test).
 struct Cluster {
-    port: u16,
     url_for: Box<dyn Fn(&str) -> String + Send + Sync>,
 }
 
@@ -71,11 +70,9 @@ fn cluster() -> &'static Cluster {
                     .await
                     .expect("platform roles");
                 pool.close().await;
-                let port = pg.port();
                 let pg = std::sync::Arc::new(pg);
                 let for_url = pg.clone();
                 tx.send(Cluster {
-                    port,
                     url_for: Box::new(move |db| for_url.url_for(db)),
                 })
                 .ok();
@@ -197,7 +194,6 @@ impl TestApp {
             .expect("serve");
         });
         let admin = PgPool::connect(&db_url).await.expect("admin");
-        let _ = cluster.port;
         TestApp {
             base: format!("http://{addr}"),
             admin,

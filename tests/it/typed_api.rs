@@ -3,7 +3,7 @@
 
 use crate::harness::{TestApp, User, send};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 struct Api<'a> {
     app: &'a TestApp,
@@ -235,7 +235,6 @@ async fn tool_assignments() {
     assert_eq!(s, 204);
     let (s, _, b) = send(api.req(Method::DELETE, &item, Some(&alice))).await;
     assert_eq!((s, b), (404, json!({"error": "Tool assignment not found"})));
-    let _: Value = Value::Null;
 }
 
 #[tokio::test]

@@ -96,24 +96,22 @@ pub fn build(plan: &Plan) -> Statement {
             args,
             values,
         } => {
-            let (call, from_args) = call_sql(&mut b, function, args, values);
+            let (call, args_source) = call_sql(&mut b, function, args, values);
+            let from_args = args_source
+                .as_deref()
+                .map(|a| format!(" from {a}"))
+                .unwrap_or_default();
             match function.returns {
                 Returns::Scalar(_) | Returns::Void => {
-                    let value = if matches!(function.returns, Returns::Void) {
-                        format!("(select {call}) is null and false")
+                    // A value answers itself as JSON; a void call answers nothing.
+                    let (n, v, inner) = if matches!(function.returns, Returns::Void) {
+                        ("0", "null::json", format!("select {call} as v{from_args}"))
                     } else {
-                        format!("to_json({call})")
-                    };
-                    let (n, v) = if matches!(function.returns, Returns::Void) {
-                        ("0", "null::json")
-                    } else {
-                        ("1", "_r.v")
-                    };
-                    let _ = value;
-                    let inner = if matches!(function.returns, Returns::Void) {
-                        format!("select {call} as v{from_args}")
-                    } else {
-                        format!("select to_json({call}) as v{from_args}")
+                        (
+                            "1",
+                            "_r.v",
+                            format!("select to_json({call}) as v{from_args}"),
+                        )
                     };
                     return Statement {
                         sql: format!(
@@ -124,13 +122,10 @@ pub fn build(plan: &Plan) -> Statement {
                         explain: None,
                     };
                 }
-                Returns::SetOf(_) | Returns::Row(_) => {
-                    if from_args.is_empty() {
-                        call
-                    } else {
-                        format!("{} cross join lateral {call}", &from_args[" from ".len()..])
-                    }
-                }
+                Returns::SetOf(_) | Returns::Row(_) => match args_source {
+                    None => call,
+                    Some(a) => format!("{a} cross join lateral {call}"),
+                },
             }
         }
         _ => table_ident(t),
@@ -297,24 +292,24 @@ pub fn build(plan: &Plan) -> Statement {
     }
 }
 
-/// The call expression, and the ` from json_to_record(...) as _args(...)` clause its
-/// arguments come from (empty without arguments). One JSON parameter carries every
+/// The call expression, and the `json_to_record(...) as _args(...)` source its arguments
+/// come from (none without arguments, or for a sole unnamed JSON argument). One JSON parameter carries every
 /// argument, and json_to_record converts each to its declared type.
 fn call_sql(
     b: &mut Builder,
     f: &Function,
     args: &[&Arg],
     values: &serde_json::Value,
-) -> (String, String) {
+) -> (String, Option<String>) {
     let ident = format!("{}.{}", quote_ident(f.schema), quote_ident(f.name));
     if args.is_empty() {
-        return (format!("{ident}()"), String::new());
+        return (format!("{ident}()"), None);
     }
     if let [arg] = args
         && arg.name.is_empty()
     {
         let p = b.bind(Bind::Json(values.to_string()));
-        return (format!("{ident}({p}::{})", arg.sql_type), String::new());
+        return (format!("{ident}({p}::{})", arg.sql_type), None);
     }
     let p = b.bind(Bind::Json(values.to_string()));
     let defs = args
@@ -329,7 +324,7 @@ fn call_sql(
         .join(", ");
     (
         format!("{ident}({named})"),
-        format!(" from json_to_record({p}) as _args({defs})"),
+        Some(format!("json_to_record({p}) as _args({defs})")),
     )
 }
 

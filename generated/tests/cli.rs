@@ -310,6 +310,23 @@ fn migrate_status_plan_and_up() {
     assert!(run("status").lines().all(|l| l.contains("applied")));
     assert_eq!(run("plan").trim(), "");
     assert_eq!(run("up").trim(), "nothing to apply");
+    // Logs are one JSON object per line on request.
+    let out = bin()
+        .args(["--log-format", "json", "migrate", "status", "--data-dir"])
+        .arg(&dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !logs.trim().is_empty(), "{logs}");
+    for line in logs.lines().filter(|l| !l.trim().is_empty()) {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            entry.get("level").is_some() && entry.get("fields").is_some(),
+            "{line}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

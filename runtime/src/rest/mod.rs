@@ -59,17 +59,10 @@ pub async fn rpc(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let started = Instant::now();
-    let result = async {
-        let mut t = Timings::start();
-        let auth = state.jwt.authenticate(&headers)?;
-        t.mark("auth");
-        let req = request::parse_rpc(&method, &function, uri.query(), &headers, &body)?;
-        t.mark("request");
-        run(&state, auth, req, t).await
-    }
-    .await;
-    finish(result, started)
+    serve(&state, &headers, || {
+        request::parse_rpc(&method, &function, uri.query(), &headers, &body)
+    })
+    .await
 }
 
 /// `/rest/v1/{table}` for every method.
@@ -81,21 +74,32 @@ pub async fn table(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    serve(&state, &headers, || {
+        request::parse(&method, &table, uri.query(), &headers, &body)
+    })
+    .await
+}
+
+/// The stages every `/rest/v1` request passes, timed.
+async fn serve(
+    state: &AppState,
+    headers: &HeaderMap,
+    parse: impl FnOnce() -> Result<request::ApiRequest, ApiError>,
+) -> Response {
     let started = Instant::now();
     let result = async {
         let mut t = Timings::start();
-        let auth = state.jwt.authenticate(&headers)?;
+        let auth = state.jwt.authenticate(headers)?;
         t.mark("auth");
-        let req = request::parse(&method, &table, uri.query(), &headers, &body)?;
+        let req = parse()?;
         t.mark("request");
-        run(&state, auth, req, t).await
+        run(state, auth, req, t).await
     }
     .await;
     finish(result, started)
 }
 
 /// Time spent in each stage of one request, reported in `Server-Timing`.
-#[derive(Default)]
 struct Timings {
     marks: Vec<(&'static str, f64)>,
     last: Option<Instant>,

@@ -253,10 +253,12 @@ async fn run(catalog: &'static Catalog, command: Command) -> Result<()> {
                         .filter(|m| m.version.starts_with("platform-"))
                         .copied()
                         .collect();
+                    // The platform's (applied just before) and the spec's up to `up_to`;
+                    // only the latter are recorded, the former are checked.
                     let spec: Vec<_> = migrations
                         .iter()
                         .filter(|m| {
-                            !m.version.starts_with("platform-") && m.version <= up_to.as_str()
+                            m.version.starts_with("platform-") || m.version <= up_to.as_str()
                         })
                         .copied()
                         .collect();

@@ -131,6 +131,25 @@ pub async fn apply(
     pool: &PgPool,
     migrations: &[MigrationSource<'_>],
 ) -> Result<Vec<String>, MigrateError> {
+    locked(pool, migrations, true).await
+}
+
+/// Records migrations as applied without running them, for a database that already has
+/// what they create (one adopted with `ferrobase spec import`). Under the same lock and
+/// checks as [`apply`]; returns the versions recorded.
+pub async fn record(
+    pool: &PgPool,
+    migrations: &[MigrationSource<'_>],
+) -> Result<Vec<String>, MigrateError> {
+    locked(pool, migrations, false).await
+}
+
+/// [`apply`] (`run` true) or [`record`] under the advisory lock.
+async fn locked(
+    pool: &PgPool,
+    migrations: &[MigrationSource<'_>],
+    run: bool,
+) -> Result<Vec<String>, MigrateError> {
     check_unique(migrations)?;
     let mut conn = pool.acquire().await?;
     // The session-level advisory lock belongs to this connection; if this future is dropped
@@ -145,7 +164,7 @@ pub async fn apply(
     if waited_ms > 100 {
         tracing::info!(waited_ms, "acquired the migrations lock");
     }
-    let result = apply_locked(&mut conn, migrations).await;
+    let result = apply_locked(&mut conn, migrations, run).await;
     let unlocked = sqlx::query("select pg_advisory_unlock($1)")
         .bind(LOCK_KEY)
         .execute(&mut *conn)
@@ -159,6 +178,7 @@ pub async fn apply(
 async fn apply_locked(
     conn: &mut sqlx::PgConnection,
     migrations: &[MigrationSource<'_>],
+    run: bool,
 ) -> Result<Vec<String>, MigrateError> {
     // Checked first so that every later start does not log "already exists" notices.
     if !bookkeeping_exists(conn).await? {
@@ -179,7 +199,15 @@ async fn apply_locked(
             source,
         };
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        if let Err(source) = sqlx::raw_sql(migration.sql).execute(&mut *tx).await {
+        let executed = if run {
+            sqlx::raw_sql(migration.sql)
+                .execute(&mut *tx)
+                .await
+                .map(|_| ())
+        } else {
+            Ok(())
+        };
+        if let Err(source) = executed {
             // A failed rollback means the connection is broken, which ends the transaction
             // anyway; the migration's error is the one worth reporting.
             let _ = tx.rollback().await;
@@ -203,57 +231,15 @@ async fn apply_locked(
             version = migration.version,
             name = migration.name,
             elapsed_ms = started.elapsed().as_millis() as u64,
-            "applied migration"
+            "{}",
+            if run {
+                "applied migration"
+            } else {
+                "recorded migration as applied"
+            }
         );
         done.push(migration.version.to_string());
     }
-    Ok(done)
-}
-
-/// Records migrations as applied without running them, for a database that already has
-/// what they create (one adopted with `ferrobase spec import`). Under the same lock as
-/// [`apply`]; migrations already recorded are left alone. Returns the versions recorded.
-pub async fn record(
-    pool: &PgPool,
-    migrations: &[MigrationSource<'_>],
-) -> Result<Vec<String>, MigrateError> {
-    check_unique(migrations)?;
-    let mut conn = pool.acquire().await?;
-    conn.close_on_drop();
-    sqlx::query("select pg_advisory_lock($1)")
-        .bind(LOCK_KEY)
-        .execute(&mut *conn)
-        .await?;
-    let result = async {
-        if !bookkeeping_exists(&mut conn).await? {
-            sqlx::raw_sql(BOOKKEEPING_DDL).execute(&mut *conn).await?;
-        }
-        let applied = read_applied(&mut conn).await?;
-        let mut done = Vec::new();
-        for m in migrations {
-            if applied.contains_key(m.version) {
-                continue;
-            }
-            sqlx::query(
-                "insert into ferrobase.schema_migrations (version, name, checksum) values ($1, $2, $3)",
-            )
-            .bind(m.version)
-            .bind(m.name)
-            .bind(m.checksum())
-            .execute(&mut *conn)
-            .await?;
-            tracing::info!(version = m.version, name = m.name, "recorded migration as applied");
-            done.push(m.version.to_string());
-        }
-        Ok::<_, MigrateError>(done)
-    }
-    .await;
-    let unlocked = sqlx::query("select pg_advisory_unlock($1)")
-        .bind(LOCK_KEY)
-        .execute(&mut *conn)
-        .await;
-    let done = result?;
-    unlocked?;
     Ok(done)
 }
 

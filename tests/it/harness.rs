@@ -146,17 +146,7 @@ pub struct TestApp {
 impl TestApp {
     /// Creates a database, migrates it, and serves the generated app on a free port.
     pub async fn start() -> TestApp {
-        let cluster = cluster();
-        let name = format!("it_{}", uuid::Uuid::new_v4().simple());
-        let root = PgPool::connect(&(cluster.url_for)("postgres"))
-            .await
-            .expect("connect");
-        sqlx::raw_sql(&format!("create database \"{name}\""))
-            .execute(&root)
-            .await
-            .expect("create database");
-        root.close().await;
-        let db_url = (cluster.url_for)(&name);
+        let (db_url, admin) = fresh_database().await;
         let secrets = Secrets {
             jwt_secret: JWT_SECRET.into(),
             authenticator_password: "authenticator-password-for-tests".into(),
@@ -193,13 +183,11 @@ impl TestApp {
             .await
             .expect("serve");
         });
-        let admin = PgPool::connect(&db_url).await.expect("admin");
         TestApp {
             base: format!("http://{addr}"),
             admin,
             jwt,
             http: reqwest::Client::new(),
-
             pool,
         }
     }

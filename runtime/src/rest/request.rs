@@ -495,23 +495,11 @@ fn parse_request(
             continue;
         }
         if key == "on_conflict" {
-            req.on_conflict = Some(
-                value
-                    .split(',')
-                    .map(|c| c.trim().trim_matches('"').to_string())
-                    .filter(|c| !c.is_empty())
-                    .collect(),
-            );
+            req.on_conflict = Some(column_list(&value));
             continue;
         }
         if key == "columns" {
-            req.columns = Some(
-                value
-                    .split(',')
-                    .map(|c| c.trim().trim_matches('"').to_string())
-                    .filter(|c| !c.is_empty())
-                    .collect(),
-            );
+            req.columns = Some(column_list(&value));
             continue;
         }
         // `rel.sub.column=...` applies to an embedded resource; the last segment is the
@@ -598,6 +586,15 @@ fn parse_request(
         req.body = Some(parse_body(headers, body)?);
     }
     Ok(req)
+}
+
+/// `a,"b",c` into column names.
+fn column_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|c| c.trim().trim_matches('"').to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {

@@ -5,7 +5,9 @@
 //! Identifiers go through [`quote_ident`] and spec values through [`quote_literal`]; the
 //! SQL expressions the spec holds (defaults, checks, policies, bodies) are its own text.
 
-use crate::ir::{Check, Column, DefaultValue, ForeignKey, Function, Grant, Index, Policy, Table};
+use crate::ir::{
+    Check, Column, DefaultValue, ForeignKey, Function, Grant, Index, IndexColumn, Policy, Table,
+};
 use crate::lower::literal_default;
 use crate::sql::{quote_ident, quote_literal};
 
@@ -49,6 +51,9 @@ pub fn default_expr(c: &Column) -> Option<String> {
 /// A column definition: `"name" type [not null] [default expr]`.
 pub fn column(c: &Column) -> String {
     let mut line = format!("{} {}", quote_ident(&c.name), c.ty.sql());
+    if let Some(expr) = &c.generated {
+        line.push_str(&format!(" generated always as ({expr}) stored"));
+    }
     if !c.nullable {
         line.push_str(" not null");
     }
@@ -96,18 +101,26 @@ pub fn add_foreign_key(t: &Table, fk: &ForeignKey) -> String {
     )
 }
 
+/// An index column as written in `create index`: `"name" [opclass] [desc]`, with the
+/// column named by `column` (the diff passes old names through its renames).
+pub fn index_column(c: &IndexColumn, column: impl Fn(&str) -> String) -> String {
+    let mut s = quote_ident(&column(&c.name));
+    if let Some(op) = &c.opclass {
+        s.push(' ');
+        s.push_str(&quote_ident(op));
+    }
+    if c.descending {
+        s.push_str(" desc");
+    }
+    s
+}
+
 /// `create [unique] index ...`.
 pub fn create_index(t: &Table, i: &Index) -> String {
     let cols: Vec<String> = i
         .columns
         .iter()
-        .map(|c| {
-            let mut s = quote_ident(&c.name);
-            if c.descending {
-                s.push_str(" desc");
-            }
-            s
-        })
+        .map(|c| index_column(c, str::to_string))
         .collect();
     format!(
         "create {}index {} on {} using {} ({})",

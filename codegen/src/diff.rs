@@ -133,6 +133,22 @@ pub enum Change<'a> {
         /// The old type.
         from: SqlType,
     },
+    /// `alter column .. set expression as (..)`: a generated column computed anew
+    /// (PostgreSQL 17 or later).
+    SetExpression {
+        /// The table.
+        table: &'a Table,
+        /// The column as the new spec has it.
+        column: &'a Column,
+    },
+    /// `alter column .. drop expression`: a generated column becomes a plain one, keeping
+    /// its values.
+    DropExpression {
+        /// The table.
+        table: &'a Table,
+        /// Column name.
+        column: &'a str,
+    },
     /// `alter column .. set default ..` with the new spec's default.
     SetDefault {
         /// The table.
@@ -243,6 +259,9 @@ pub enum Change<'a> {
     },
     /// `drop schema`, once everything in it is gone (it is never dropped with `cascade`).
     DropSchema(&'a Schema),
+    /// `create extension if not exists ..`, before anything that uses its types. Extensions
+    /// are never dropped: other database objects may use them.
+    CreateExtension(&'static str),
 }
 
 /// How a column's values get from one type to another.
@@ -259,6 +278,9 @@ pub enum Conversion {
 /// What turns the database of `old` into the database of `new`.
 pub fn diff<'a>(old: &'a Ir, new: &'a Ir) -> Diff<'a> {
     let mut out = Vec::new();
+    if new.uses_vector() && !old.uses_vector() {
+        out.push(Change::CreateExtension("vector"));
+    }
     schemas(old, new, &mut out);
     let pairing = Pairing::new(old, new);
     tables(&pairing, &mut out);
@@ -333,7 +355,7 @@ impl<'a> Change<'a> {
     /// Where the change runs in a migration: changes sort by phase, stably.
     fn phase(&self) -> u8 {
         match self {
-            Change::CreateSchema(_) => 0,
+            Change::CreateExtension(_) | Change::CreateSchema(_) => 0,
             Change::CommentOnSchema(_)
             | Change::GrantSchemaUsage(_)
             | Change::RevokeSchemaUsage(_) => 1,
@@ -348,9 +370,11 @@ impl<'a> Change<'a> {
             Change::DropColumn { .. } => 10,
             Change::DropDefault { .. } => 11,
             Change::AlterType { .. } => 12,
-            Change::SetDefault { .. } | Change::SetNotNull { .. } | Change::DropNotNull { .. } => {
-                13
-            }
+            Change::SetDefault { .. }
+            | Change::SetNotNull { .. }
+            | Change::DropNotNull { .. }
+            | Change::SetExpression { .. }
+            | Change::DropExpression { .. } => 13,
             Change::AddColumn { .. } => 14,
             Change::CreateTable(_) => 15,
             Change::AddConstraint { .. } => 16,
@@ -418,6 +442,7 @@ impl<'a> Change<'a> {
     fn headline(&self) -> Option<String> {
         Some(match self {
             Change::CreateSchema(s) => format!("create_schema_{}", s.name),
+            Change::CreateExtension(e) => format!("create_extension_{e}"),
             Change::DropSchema(s) => format!("drop_schema_{}", s.name),
             Change::CreateTable(t) => format!("create_{}", t.name),
             Change::DropTable(t) => format!("drop_{}", t.name),
@@ -439,6 +464,7 @@ impl<'a> Change<'a> {
     /// The name of the table, function or schema the change is about.
     fn subject(&self) -> &'a str {
         match self {
+            Change::CreateExtension(e) => e,
             Change::CreateSchema(s)
             | Change::CommentOnSchema(s)
             | Change::GrantSchemaUsage(s)
@@ -461,6 +487,8 @@ impl<'a> Change<'a> {
             | Change::DropDefault { table, .. }
             | Change::AlterType { table, .. }
             | Change::SetDefault { table, .. }
+            | Change::SetExpression { table, .. }
+            | Change::DropExpression { table, .. }
             | Change::SetNotNull { table, .. }
             | Change::DropNotNull { table, .. }
             | Change::AddColumn { table, .. }
@@ -586,6 +614,15 @@ impl fmt::Display for Change<'_> {
             Change::SetNotNull { table, column } => {
                 write!(f, "{} set not null", alter_column(table, column))
             }
+            Change::SetExpression { table, column } => write!(
+                f,
+                "{} set expression as ({})",
+                alter_column(table, &column.name),
+                column.generated.as_deref().unwrap_or("null")
+            ),
+            Change::DropExpression { table, column } => {
+                write!(f, "{} drop expression", alter_column(table, column))
+            }
             Change::DropNotNull { table, column } => {
                 write!(f, "{} drop not null", alter_column(table, column))
             }
@@ -650,6 +687,9 @@ impl fmt::Display for Change<'_> {
                 f.write_str(&ddl::create_policy(table, policy))
             }
             Change::DropSchema(s) => write!(f, "drop schema {}", quote_ident(&s.name)),
+            Change::CreateExtension(e) => {
+                write!(f, "create extension if not exists {}", quote_ident(e))
+            }
         }
     }
 }
@@ -807,11 +847,13 @@ impl<'a> TablePair<'a> {
                 }
             });
             match previous {
-                Some(o) => {
+                // A plain column cannot become a generated one in place: it is dropped and
+                // added again (which the spec must allow, as its values go).
+                Some(o) if o.generated.is_some() || c.generated.is_none() => {
                     paired.insert(&o.name);
                     columns.push((o, c));
                 }
-                None => added.push(c),
+                _ => added.push(c),
             }
         }
         let dropped = old
@@ -949,12 +991,22 @@ fn tables<'a>(p: &Pairing<'a>, out: &mut Vec<Change<'a>>) {
                 key: index_key(i, |c| p.column(&o.schema, &o.name, c)),
             })
             .collect();
+        // An index on a column added in this migration is new, even when an old index had
+        // the same definition (its column, dropped and added again, took it along).
         let new_idx: Vec<Named> = t
             .indexes
             .iter()
             .map(|i| Named {
                 name: i.name.clone(),
-                key: index_key(i, str::to_string),
+                key: if i
+                    .columns
+                    .iter()
+                    .any(|c| pair.added.iter().any(|a| a.name == c.name))
+                {
+                    String::new()
+                } else {
+                    index_key(i, str::to_string)
+                },
             })
             .collect();
         let m = match_named(&old_idx, &new_idx);
@@ -1152,6 +1204,17 @@ fn tables<'a>(p: &Pairing<'a>, out: &mut Vec<Change<'a>>) {
 }
 
 fn column_changes<'a>(t: &'a Table, o: &'a Column, c: &'a Column, out: &mut Vec<Change<'a>>) {
+    match (&o.generated, &c.generated) {
+        (Some(a), Some(b)) if a != b => out.push(Change::SetExpression {
+            table: t,
+            column: c,
+        }),
+        (Some(_), None) => out.push(Change::DropExpression {
+            table: t,
+            column: &c.name,
+        }),
+        _ => {}
+    }
     let old_default = ddl::default_expr(o);
     let new_default = ddl::default_expr(c);
     if o.ty != c.ty {
@@ -1278,13 +1341,7 @@ fn index_key(i: &Index, column: impl Fn(&str) -> String) -> String {
     let cols: Vec<String> = i
         .columns
         .iter()
-        .map(|c| {
-            format!(
-                "{}{}",
-                quote_ident(&column(&c.name)),
-                if c.descending { " desc" } else { "" }
-            )
-        })
+        .map(|c| ddl::index_column(c, &column))
         .collect();
     format!(
         "{}using {} ({})",

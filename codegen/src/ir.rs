@@ -33,6 +33,23 @@ pub struct Ir {
     pub endpoints: Vec<Endpoint>,
 }
 
+impl Ir {
+    /// Whether anything in the model has a pgvector type, so the `vector` extension must
+    /// exist before the spec's objects.
+    pub fn uses_vector(&self) -> bool {
+        let vector = |t: &SqlType| matches!(t.base, BaseType::Vector(_));
+        self.tables
+            .iter()
+            .flat_map(|t| &t.columns)
+            .any(|c| vector(&c.ty))
+            || self
+                .functions
+                .iter()
+                .flat_map(|f| &f.args)
+                .any(|a| vector(&a.ty))
+    }
+}
+
 /// A change that can destroy data, which a migration only makes when the spec lists it
 /// under `allow_destructive`. Displayed (and parsed) as the entry that allows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,6 +298,10 @@ pub struct Column {
     /// The column's name in the previous spec, when the spec renames it.
     #[serde(skip)]
     pub renamed_from: Option<String>,
+    /// A generated column: the SQL expression Postgres computes (and stores) from the other
+    /// columns of the row. Such a column is never written by clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
 }
 
 /// A column default.
@@ -338,7 +359,15 @@ pub enum BaseType {
     Time,
     /// bytea
     Bytea,
+    /// tsvector: a full-text search document, usually a generated column.
+    TsVector,
+    /// pgvector's `vector(N)`: an embedding of N dimensions; plain `vector` (any width)
+    /// where the width is not known, as in function arguments.
+    Vector(Option<u32>),
 }
+
+/// The most dimensions pgvector stores in a `vector`.
+pub const VECTOR_MAX_DIMENSIONS: u32 = 16000;
 
 impl BaseType {
     /// All base types with their spec spelling.
@@ -359,15 +388,26 @@ impl BaseType {
         ("date", BaseType::Date),
         ("time", BaseType::Time),
         ("bytea", BaseType::Bytea),
+        ("tsvector", BaseType::TsVector),
     ];
 
     /// The SQL spelling.
-    pub fn sql(self) -> &'static str {
+    pub fn sql(self) -> String {
+        match self {
+            BaseType::Vector(Some(n)) => return format!("vector({n})"),
+            BaseType::Vector(None) => return "vector".to_string(),
+            _ => {}
+        }
         BaseType::ALL
             .iter()
             .find(|(_, t)| *t == self)
-            .map(|(n, _)| *n)
-            .expect("every base type is listed")
+            .map(|(n, _)| n.to_string())
+            .expect("every other base type is listed")
+    }
+
+    /// Types that exist only as single values (no arrays of them in a spec).
+    pub fn is_scalar_only(self) -> bool {
+        matches!(self, BaseType::Vector(_) | BaseType::TsVector)
     }
 
     /// Numeric types accept `range`.
@@ -403,7 +443,7 @@ impl SqlType {
         if self.array {
             format!("{}[]", self.base.sql())
         } else {
-            self.base.sql().to_string()
+            self.base.sql()
         }
     }
 
@@ -422,8 +462,25 @@ impl SqlType {
             "bool" => BaseType::Boolean,
             "float8" => BaseType::Double,
             "float4" => BaseType::Real,
-            other => BaseType::ALL.iter().find(|(n, _)| *n == other)?.1,
+            other => match other
+                .strip_prefix("vector")
+                .and_then(|r| r.trim_start().strip_prefix('('))
+                .and_then(|r| r.strip_suffix(')'))
+            {
+                Some(dims) => {
+                    let n: u32 = dims.trim().parse().ok()?;
+                    if n == 0 || n > VECTOR_MAX_DIMENSIONS {
+                        return None;
+                    }
+                    BaseType::Vector(Some(n))
+                }
+                None if other == "vector" => BaseType::Vector(None),
+                None => BaseType::ALL.iter().find(|(n, _)| *n == other)?.1,
+            },
         };
+        if array && base.is_scalar_only() {
+            return None;
+        }
         Some(SqlType { base, array })
     }
 }
@@ -642,6 +699,9 @@ pub struct IndexColumn {
     pub name: String,
     /// Descending order.
     pub descending: bool,
+    /// Operator class, when not the type's default (`vector_cosine_ops`, say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opclass: Option<String>,
 }
 
 /// The command a policy applies to.

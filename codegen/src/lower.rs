@@ -108,6 +108,15 @@ const PRIVILEGES: &[&str] = &[
 ];
 const INDEX_METHODS: &[&str] = &["btree", "hash", "gin", "gist", "brin", "hnsw", "ivfflat"];
 
+/// pgvector's operator classes for `vector` columns: distance by L2, inner product, cosine
+/// (these three for ivfflat and hnsw) and L1 (hnsw only).
+const VECTOR_OPCLASSES: [&str; 4] = [
+    "vector_l2_ops",
+    "vector_ip_ops",
+    "vector_cosine_ops",
+    "vector_l1_ops",
+];
+
 fn valid_ident(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
@@ -551,33 +560,7 @@ impl Lowerer<'_> {
         }
         for (ii, idx) in t.indexes.iter().enumerate() {
             let ipath = format!("{path}.indexes[{ii}]");
-            let mut columns = Vec::new();
-            for c in &idx.columns {
-                let mut parts = c.split_whitespace();
-                let name = parts.next().unwrap_or_default().to_string();
-                let descending = match parts.next() {
-                    None | Some("asc") => false,
-                    Some("desc") => true,
-                    Some(other) => {
-                        self.diags.error(
-                            file,
-                            &format!("{ipath}.columns"),
-                            format!("index direction `{other}` is not asc or desc"),
-                        );
-                        false
-                    }
-                };
-                if !col_names.contains(&name) {
-                    self.unknown_column(
-                        file,
-                        &format!("{ipath}.columns"),
-                        &t.name,
-                        &name,
-                        &col_names,
-                    );
-                }
-                columns.push(IndexColumn { name, descending });
-            }
+            let cpath = format!("{ipath}.columns");
             let method = idx.method.clone().unwrap_or_else(|| "btree".into());
             if !INDEX_METHODS.contains(&method.as_str()) {
                 self.diags.error(
@@ -587,6 +570,57 @@ impl Lowerer<'_> {
                         "unknown index method `{method}`; use one of {}",
                         INDEX_METHODS.join(", ")
                     ),
+                );
+            }
+            let mut columns = Vec::new();
+            for c in &idx.columns {
+                let mut words: Vec<&str> = c.split_whitespace().collect();
+                let descending = match words.last() {
+                    Some(&"desc") => {
+                        words.pop();
+                        true
+                    }
+                    Some(&"asc") => {
+                        words.pop();
+                        false
+                    }
+                    _ => false,
+                };
+                let name = words.first().copied().unwrap_or_default().to_string();
+                let opclass = match words.get(1..).unwrap_or_default() {
+                    [] => None,
+                    [op] if valid_ident(op) => Some(op.to_string()),
+                    rest => {
+                        self.diags.error(
+                            file,
+                            &cpath,
+                            format!(
+                                "`{c}`: write an index column as `column [operator_class] [asc|desc]`; `{}` is not an operator class",
+                                rest.join(" ")
+                            ),
+                        );
+                        None
+                    }
+                };
+                match table.column(&name) {
+                    Some(col) => {
+                        self.index_column_fits(file, &cpath, &method, col, opclass.as_deref())
+                    }
+                    // A column declared twice, already reported.
+                    None if col_names.contains(&name) => {}
+                    None => self.unknown_column(file, &cpath, &t.name, &name, &col_names),
+                }
+                columns.push(IndexColumn {
+                    name,
+                    descending,
+                    opclass,
+                });
+            }
+            if matches!(method.as_str(), "hnsw" | "ivfflat") && (columns.len() != 1 || idx.unique) {
+                self.diags.error(
+                    file,
+                    &cpath,
+                    format!("a {method} index covers exactly one vector column and is not unique"),
                 );
             }
             let name = idx.name.clone().unwrap_or_else(|| {
@@ -709,6 +743,55 @@ impl Lowerer<'_> {
         Some(table)
     }
 
+    /// Whether an index method (with an operator class, if given) can index a column.
+    fn index_column_fits(
+        &mut self,
+        file: &str,
+        path: &str,
+        method: &str,
+        col: &Column,
+        opclass: Option<&str>,
+    ) {
+        let ty = col.ty;
+        let problem = match method {
+            "hnsw" | "ivfflat" => {
+                let classes: &[&str] = if method == "hnsw" {
+                    &VECTOR_OPCLASSES
+                } else {
+                    &VECTOR_OPCLASSES[..3]
+                };
+                if !matches!(ty.base, BaseType::Vector(Some(_))) {
+                    Some(format!(
+                        "a {method} index needs a vector(N) column (its width set); `{}` is {}",
+                        col.name,
+                        ty.sql()
+                    ))
+                } else {
+                    opclass.filter(|op| !classes.contains(op)).map(|op| {
+                        format!(
+                            "`{op}` is not an operator class of {method}; use one of {}",
+                            classes.join(", ")
+                        )
+                    })
+                }
+            }
+            "gin" if opclass.is_none() => {
+                let indexable = ty.array || matches!(ty.base, BaseType::Jsonb | BaseType::TsVector);
+                (!indexable).then(|| {
+                    format!(
+                        "a gin index needs a tsvector, jsonb or array column (or an operator class); `{}` is {}",
+                        col.name,
+                        ty.sql()
+                    )
+                })
+            }
+            _ => None,
+        };
+        if let Some(p) = problem {
+            self.diags.error(file, path, p);
+        }
+    }
+
     fn unknown_column(
         &mut self,
         file: &str,
@@ -736,18 +819,49 @@ impl Lowerer<'_> {
         known: &BTreeMap<(String, String), Vec<(String, SqlType)>>,
     ) -> Option<Column> {
         let Some(ty) = SqlType::parse(&c.ty) else {
-            let names: Vec<&str> = BaseType::ALL.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = BaseType::ALL
+                .iter()
+                .filter(|(_, t)| !t.is_scalar_only())
+                .map(|(n, _)| *n)
+                .collect();
             self.diags.error(
                 file,
                 &format!("{path}.type"),
                 format!(
-                    "unknown type `{}`; use one of {} (optionally followed by [])",
+                    "unknown type `{}`; use one of {} (optionally followed by []), tsvector, or vector(N) with N from 1 to {VECTOR_MAX_DIMENSIONS} (or vector of any width)",
                     c.ty,
                     names.join(", ")
                 ),
             );
             return None;
         };
+        let generated = c.generated.as_ref().map(|expr| {
+            let clashes = [
+                ("default", c.default.is_some()),
+                ("default_sql", c.default_sql.is_some()),
+                ("primary_key", c.primary_key),
+                ("references", c.references.is_some()),
+            ];
+            for (key, set) in clashes {
+                if set {
+                    self.diags.error(
+                        file,
+                        &format!("{path}.{key}"),
+                        format!(
+                            "a generated column cannot have `{key}`: Postgres computes its value"
+                        ),
+                    );
+                }
+            }
+            if expr.trim().is_empty() {
+                self.diags.error(
+                    file,
+                    &format!("{path}.generated"),
+                    "`generated` needs a SQL expression",
+                );
+            }
+            expr.trim().to_string()
+        });
         if c.primary_key {
             table.primary_key.push(c.name.clone());
             if c.nullable {
@@ -832,6 +946,7 @@ impl Lowerer<'_> {
             comment: c.comment.clone(),
             rule,
             renamed_from: c.renamed_from.clone(),
+            generated,
         })
     }
 

@@ -142,7 +142,8 @@ pub struct ColumnSpec {
     pub renamed_from: Option<String>,
     /// Postgres type: uuid, text, boolean, smallint, integer, bigint, real, double precision,
     /// numeric, jsonb, json, timestamptz, timestamp, date, time, bytea, or one of those
-    /// followed by `[]`.
+    /// followed by `[]`; or `tsvector` (full-text search), or `vector(N)` (pgvector, an
+    /// embedding of N dimensions, 1 to 16000).
     #[serde(rename = "type")]
     pub ty: String,
     /// Whether NULL is allowed (default false).
@@ -184,6 +185,11 @@ pub struct ColumnSpec {
     /// With `shape`: reject keys the shape does not name (default false).
     #[serde(default)]
     pub closed: bool,
+    /// Make this a generated column: a SQL expression over the row's other columns that
+    /// Postgres computes and stores on every write (for example
+    /// `to_tsvector('english', content)`). Clients read it and never write it.
+    #[serde(default)]
+    pub generated: Option<String>,
 }
 
 /// Length bounds.
@@ -271,7 +277,8 @@ pub struct IndexSpec {
     /// Index name (default: derived from table and columns).
     #[serde(default)]
     pub name: Option<String>,
-    /// Indexed columns, in order; `column desc` is accepted.
+    /// Indexed columns, in order, each `column [operator_class] [asc|desc]`, for example
+    /// `created_at desc` or `embedding vector_cosine_ops`.
     pub columns: Vec<String>,
     /// Unique index.
     #[serde(default)]

@@ -80,6 +80,8 @@ fn spec_edits_become_numbered_migrations() {
             "0004_spec_change.sql",
             "0005_spec_change.sql",
             "0006_drop_agent_tools_and_drop_invoices_and_drop_schema_billing.sql",
+            "0007_spec_change.sql",
+            "0008_drop_agents_summary_and_add_agents_summary.sql",
         ]
     );
     // Migrations already written are left as they were, and every one has its snapshot.

@@ -68,6 +68,7 @@ const TYPES: &[(&str, &str)] = &[
     ("date", "date"),
     ("time without time zone", "time"),
     ("bytea", "bytea"),
+    ("tsvector", "tsvector"),
 ];
 
 /// The roles a spec may grant to or write policies for.
@@ -156,9 +157,11 @@ impl std::fmt::Display for Unsupported {
         match &self.problem {
             Problem::Type(ty) => write!(
                 f,
-                "{object}: type {ty} is not one of the spec's types ({}, or an array of one)",
+                "{object}: type {ty} is not one of the spec's types ({}, or an array of one; \
+                 tsvector; vector(N))",
                 TYPES
                     .iter()
+                    .filter(|(_, spec)| *spec != "tsvector")
                     .map(|(_, spec)| *spec)
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -168,9 +171,11 @@ impl std::fmt::Display for Unsupported {
                 "{object}: identity columns (`generated ... as identity`) are not in the spec \
                  format"
             ),
-            Problem::Generated => {
-                write!(f, "{object}: generated columns are not in the spec format")
-            }
+            Problem::Generated => write!(
+                f,
+                "{object}: virtual generated columns are not in the spec format (stored ones \
+                 are)"
+            ),
             Problem::Name => write!(
                 f,
                 "{object}: the spec's names are lowercase letters, digits and underscores, \
@@ -353,6 +358,8 @@ struct ColumnOut {
     references: Option<ReferenceOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generated: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -469,7 +476,10 @@ struct PgColumn {
     not_null: bool,
     default: Option<String>,
     identity: bool,
-    generated: bool,
+    /// Generated and stored (`default` then holds the expression).
+    stored: bool,
+    /// Generated and computed on read (PostgreSQL 18), which the spec cannot declare.
+    virtual_generated: bool,
     comment: Option<String>,
     collated: bool,
     column_grants: bool,
@@ -613,7 +623,8 @@ impl Importer<'_> {
                     pg_catalog.quote_ident(a.attname) as quoted,
                     pg_catalog.format_type(a.atttypid, a.atttypmod) as ty,
                     a.attnotnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid) as default_expr,
-                    a.attidentity <> '' as identity, a.attgenerated <> '' as generated,
+                    a.attidentity <> '' as identity, a.attgenerated = 's' as stored,
+                    a.attgenerated = 'v' as virtual_generated,
                     pg_catalog.col_description(c.oid, a.attnum) as comment,
                     a.attcollation <> t.typcollation as collated,
                     a.attacl is not null as column_grants
@@ -638,7 +649,8 @@ impl Importer<'_> {
                     not_null: r.try_get("attnotnull")?,
                     default: r.try_get("default_expr")?,
                     identity: r.try_get("identity")?,
-                    generated: r.try_get("generated")?,
+                    stored: r.try_get("stored")?,
+                    virtual_generated: r.try_get("virtual_generated")?,
                     comment: r.try_get("comment")?,
                     collated: r.try_get("collated")?,
                     column_grants: r.try_get("column_grants")?,
@@ -657,7 +669,7 @@ impl Importer<'_> {
         if c.identity {
             problems.push(Problem::Identity);
         }
-        if c.generated {
+        if c.virtual_generated {
             problems.push(Problem::Generated);
         }
         let mapped = spec_type(&c.ty);
@@ -697,6 +709,10 @@ impl Importer<'_> {
             }),
             ..ColumnOut::default()
         };
+        if c.stored {
+            out.generated = c.default.clone();
+            return Some(out);
+        }
         if let Some(expr) = &c.default {
             if expr.starts_with("nextval(") {
                 notes.push(format!(
@@ -943,10 +959,11 @@ impl Importer<'_> {
                           order by u.i)::text[] as columns,
                     array(select u.o from unnest(x.indoption::int2[]) with ordinality u(o, i)
                           order by u.i)::int2[] as options,
-                    coalesce((select bool_and(o.opcdefault)
-                              from unnest(x.indclass::oid[]) u(oid)
-                              join pg_catalog.pg_opclass o on o.oid = u.oid), true)
-                      and coalesce((select bool_and(u.coll = 0 or u.coll = 100
+                    array(select case when o.opcdefault then '' else o.opcname::text end
+                          from unnest(x.indclass::oid[]) with ordinality u(oid, i)
+                          join pg_catalog.pg_opclass o on o.oid = u.oid
+                          order by u.i)::text[] as opclasses,
+                    coalesce((select bool_and(u.coll = 0 or u.coll = 100
                                                     or u.coll = a.attcollation)
                                     from unnest(x.indcollation::oid[], x.indkey::int2[]) u(coll, n)
                                     left join pg_catalog.pg_attribute a
@@ -972,6 +989,7 @@ impl Importer<'_> {
             let method: String = r.try_get("method")?;
             let columns: Vec<String> = r.try_get("columns")?;
             let options: Vec<i16> = r.try_get("options")?;
+            let opclasses: Vec<String> = r.try_get("opclasses")?;
             let def: String = r.try_get("def")?;
             let Some(t) = tables.iter_mut().find(|t| t.name == table) else {
                 continue;
@@ -979,23 +997,28 @@ impl Importer<'_> {
             let plain = !r.try_get::<bool, _>("special")?
                 && r.try_get::<bool, _>("plain")?
                 && INDEX_METHODS.contains(&method.as_str())
-                && options.iter().all(|o| *o == 0 || *o == 3);
+                && options.iter().all(|o| *o == 0 || *o == 3)
+                && opclasses.iter().all(|o| o.is_empty() || valid_ident(o));
             if !plain {
                 notes.push(format!(
                     "{schema}.{table}: index {name} ({def}): the spec's indexes are on plain \
-                     columns, in the default order, operator class and collation"
+                     columns, in the default order and collation"
                 ));
                 continue;
             }
             let with_order: Vec<String> = columns
                 .iter()
                 .zip(&options)
-                .map(|(c, o)| {
-                    if *o == 3 {
-                        format!("{c} desc")
-                    } else {
-                        c.clone()
+                .zip(&opclasses)
+                .map(|((c, o), class)| {
+                    let mut out = c.clone();
+                    if !class.is_empty() {
+                        out = format!("{out} {class}");
                     }
+                    if *o == 3 {
+                        out.push_str(" desc");
+                    }
+                    out
                 })
                 .collect();
             let derived = pg_name(&format!("{table}_{}_idx", columns.join("_")));
@@ -1408,6 +1431,9 @@ fn function(
 /// The spec's type for a type as `format_type` prints it, with the maximum length of a
 /// `character varying(n)`, which becomes `text` with `length: {max: n}`.
 fn spec_type(pg: &str) -> Option<(String, Option<u32>)> {
+    if let Some(v) = vector_type(pg) {
+        return Some((v, None));
+    }
     let (base, array) = match pg.strip_suffix("[]") {
         Some(b) => (b, true),
         None => (pg, false),
@@ -1433,12 +1459,30 @@ fn spec_type(pg: &str) -> Option<(String, Option<u32>)> {
 
 /// The spec's type for a type that is one of the spec's as it stands.
 fn exact_type(pg: &str) -> Option<String> {
+    if let Some(v) = vector_type(pg) {
+        return Some(v);
+    }
     let (base, array) = match pg.strip_suffix("[]") {
         Some(b) => (b, "[]"),
         None => (pg, ""),
     };
     let (_, spec) = TYPES.iter().find(|(p, _)| *p == base)?;
     Some(format!("{spec}{array}"))
+}
+
+/// pgvector's `vector(N)` (dimensions set), as the spec writes it.
+fn vector_type(pg: &str) -> Option<String> {
+    // `format_type` qualifies the type when its schema is not on the search path.
+    let unqualified = pg.rsplit_once('.').map_or(pg, |(_, t)| t);
+    if unqualified == "vector" {
+        return Some("vector".to_string());
+    }
+    let n: u32 = unqualified
+        .strip_prefix("vector(")?
+        .strip_suffix(')')?
+        .parse()
+        .ok()?;
+    (1..=16000).contains(&n).then(|| format!("vector({n})"))
 }
 
 /// The spec's name rule: lowercase letters, digits and underscores.
@@ -1812,6 +1856,11 @@ mod tests {
             "double precision",
             "numeric(10,2)",
             "public.vector(3)",
+            "vector(1536)",
+            "extensions.vector",
+            "vector(0)",
+            "vector(3)[]",
+            "tsvector",
             "character(2)",
             "interval",
         ]
@@ -1826,7 +1875,12 @@ mod tests {
             character varying -> Some(("text", None))
             double precision -> Some(("double precision", None))
             numeric(10,2) -> None
-            public.vector(3) -> None
+            public.vector(3) -> Some(("vector(3)", None))
+            vector(1536) -> Some(("vector(1536)", None))
+            extensions.vector -> Some(("vector", None))
+            vector(0) -> None
+            vector(3)[] -> None
+            tsvector -> Some(("tsvector", None))
             character(2) -> None
             interval -> None"#]]
         .assert_eq(&got.join("\n"));

@@ -246,7 +246,7 @@ pub struct Table {
 impl Column {
     /// Whether the column has a default.
     pub fn has_default(&self) -> bool {
-        self.default_sql.is_some()
+        self.default_sql.is_some() || self.generated
     }
 }
 
@@ -272,6 +272,8 @@ pub struct Column {
     pub nullable: bool,
     /// The column default as SQL (from the spec, so trusted), if any.
     pub default_sql: Option<&'static str>,
+    /// Computed by Postgres from the row's other columns; never written by clients.
+    pub generated: bool,
     /// Value constraints.
     pub rule: Rule,
 }
@@ -295,6 +297,10 @@ pub enum ColumnKind {
     Temporal,
     /// bytea
     Bytes,
+    /// tsvector: full-text search filters use it as it is.
+    TextSearch,
+    /// pgvector's `vector(N)`, with N dimensions (None: any width).
+    Vector(Option<u32>),
 }
 
 /// Value constraints.

@@ -94,6 +94,13 @@ pub fn validate_body(shape: &'static crate::meta::Shape, body: &Value) -> Result
 
 fn check_column(column: &Column, v: &Value, out: &mut Vec<(String, String)>) {
     let name = column.name;
+    if column.generated {
+        out.push((
+            name.to_string(),
+            format!("{name} is generated from the row's other columns and cannot be written"),
+        ));
+        return;
+    }
     if v.is_null() {
         if !column.nullable {
             out.push((name.to_string(), format!("{name} must not be null")));
@@ -120,9 +127,29 @@ fn check_column(column: &Column, v: &Value, out: &mut Vec<(String, String)>) {
             v.is_number() || v.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok())
         }
         ColumnKind::Json => true,
+        // The database parses the text forms of these.
+        ColumnKind::TextSearch => v.is_string(),
+        ColumnKind::Vector(n) => {
+            if let Some(items) = v.as_array() {
+                let width_ok = n.is_none_or(|n| items.len() == n as usize);
+                if !width_ok || items.is_empty() || !items.iter().all(Value::is_number) {
+                    let count = n.map_or("several".to_string(), |n| n.to_string());
+                    out.push((
+                        name.to_string(),
+                        format!(
+                            "{name} must be an array of {count} numbers ({})",
+                            column.sql_type
+                        ),
+                    ));
+                }
+                return;
+            }
+            v.is_string()
+        }
     };
     if !type_ok {
         let expected = match column.kind {
+            ColumnKind::Vector(_) => "an array of numbers or a vector literal",
             ColumnKind::Boolean => "a boolean",
             ColumnKind::Integer => "an integer",
             ColumnKind::Number => "a number",

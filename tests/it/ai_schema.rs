@@ -217,8 +217,8 @@ impl World {
                 "chunk_id": id("chunks"),
                 "knowledge_base_id": id("knowledge_bases"),
                 "model": format!("model-{n}"),
-                "dimensions": 3,
-                "embedding": [0.25, -0.5, 1.0],
+                "dimensions": 1536,
+                "embedding": crate::search::basis(n as usize % 1536),
             }),
             "enrichment_configs" => json!({
                 "knowledge_base_id": id("knowledge_bases"),

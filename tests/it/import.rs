@@ -264,7 +264,7 @@ async fn a_schema_written_by_hand_round_trips() {
         Some(
             "shop.orders.total: type numeric(12,0) is not one of the spec's types (uuid, text, \
              boolean, smallint, integer, bigint, real, double precision, numeric, jsonb, json, \
-             timestamptz, timestamp, date, time, bytea, or an array of one)"
+             timestamptz, timestamp, date, time, bytea, or an array of one; tsvector; vector(N))"
         )
     );
     sqlx::raw_sql("alter table shop.orders alter column total type numeric")
@@ -373,7 +373,8 @@ async fn what_the_spec_cannot_hold_is_named() {
           label varchar(40) not null,
           "Price" numeric(10, 2),
           mood legacy.mood,
-          doubled bigint generated always as (id * 2) stored
+          doubled bigint generated always as (id * 2) virtual,
+          label_search tsvector generated always as (to_tsvector('simple', label)) stored
         );
         "#,
     )
@@ -389,7 +390,7 @@ async fn what_the_spec_cannot_hold_is_named() {
             "  legacy.things.Price: the spec's names are lowercase letters, digits and underscores, starting with a letter or underscore",
             "  legacy.things.Price: type numeric(10,2) is not one of",
             "  legacy.things.mood: type legacy.mood is not one of",
-            "  legacy.things.doubled: generated columns are not in the spec format",
+            "  legacy.things.doubled: virtual generated columns are not in the spec format (stored ones are)",
         ],
     );
 
@@ -446,6 +447,14 @@ async fn what_the_spec_cannot_hold_is_named() {
         files[0].yaml
     );
     assert!(files[0].yaml.contains("    length:\n      max: 40\n"));
+    // A stored generated column comes back with its expression as Postgres prints it.
+    assert!(
+        files[0]
+            .yaml
+            .contains("generated: to_tsvector('simple'::regconfig, (label)::text)"),
+        "{}",
+        files[0].yaml
+    );
     source.close().await;
 }
 

@@ -17,6 +17,7 @@ mod rest;
 mod rls;
 mod rpc;
 mod sdk;
+mod search;
 mod self_reference;
 mod supabase_js;
 mod typed_api;

@@ -19,6 +19,7 @@ const fn notes(schema: &'static str) -> Table {
                 array: false,
                 nullable: false,
                 default_sql: None,
+                generated: false,
                 rule: Rule::NONE,
             },
             Column {
@@ -28,6 +29,7 @@ const fn notes(schema: &'static str) -> Table {
                 array: false,
                 nullable: false,
                 default_sql: None,
+                generated: false,
                 rule: Rule::NONE,
             },
         ],

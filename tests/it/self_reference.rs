@@ -18,6 +18,7 @@ static NODES: Table = Table {
             array: false,
             nullable: false,
             default_sql: None,
+            generated: false,
             rule: Rule::NONE,
         },
         Column {
@@ -27,6 +28,7 @@ static NODES: Table = Table {
             array: false,
             nullable: false,
             default_sql: None,
+            generated: false,
             rule: Rule::NONE,
         },
         Column {
@@ -36,6 +38,7 @@ static NODES: Table = Table {
             array: false,
             nullable: true,
             default_sql: None,
+            generated: false,
             rule: Rule::NONE,
         },
     ],

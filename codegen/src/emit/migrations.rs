@@ -76,6 +76,7 @@ pub fn emit_init(ir: &Ir) -> Result<MigrationFile> {
                 tables => tables,
                 foreign_keys => foreign_keys,
                 functions => functions,
+                vector => ir.uses_vector(),
             })
         })
         .map_err(|source| Error::Template {

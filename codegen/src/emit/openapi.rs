@@ -635,6 +635,7 @@ pub(super) fn column_schema(table: &Table, column: &Column) -> Schema {
             nullable: column.nullable,
             description: column_description(table, column),
             default,
+            read_only: column.generated.is_some(),
             ..Default::default()
         },
         schema_kind: kind,
@@ -824,6 +825,27 @@ fn base_kind(base: BaseType, rule: &Rule, nullable: bool) -> SchemaKind {
         }
         BaseType::Date => string_with_rule(Some(StringFormat::Date), rule, nullable),
         BaseType::Time => string_kind(Some("time")),
+        BaseType::TsVector => string_kind(Some("tsvector")),
+        BaseType::Vector(n) => vector_kind(n),
+    }
+}
+
+/// A pgvector value: answered in its text form (`[0.1,0.2,...]`, as PostgREST does), and
+/// accepted in that form or as a JSON array of numbers (exactly `n` when the width is set).
+fn vector_kind(n: Option<u32>) -> SchemaKind {
+    let numbers = SchemaKind::Type(Type::Array(ArrayType {
+        items: Some(ReferenceOr::boxed_item(plain(SchemaKind::Type(
+            Type::Number(NumberType::default()),
+        )))),
+        min_items: n.map(|n| n as usize),
+        max_items: n.map(|n| n as usize),
+        unique_items: false,
+    }));
+    SchemaKind::OneOf {
+        one_of: vec![
+            ReferenceOr::Item(plain(string_kind(Some("vector")))),
+            ReferenceOr::Item(plain(numbers)),
+        ],
     }
 }
 
@@ -1140,6 +1162,7 @@ mod tests {
             comment: None,
             rule: Rule::default(),
             renamed_from: None,
+            generated: None,
         }
     }
 

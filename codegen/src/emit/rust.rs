@@ -95,7 +95,11 @@ fn table(t: &Table) -> TokenStream {
                 quote!(ColumnKind::Temporal)
             }
             BaseType::Bytea => quote!(ColumnKind::Bytes),
+            BaseType::TsVector => quote!(ColumnKind::TextSearch),
+            BaseType::Vector(Some(n)) => quote!(ColumnKind::Vector(Some(#n))),
+            BaseType::Vector(None) => quote!(ColumnKind::Vector(None)),
         };
+        let generated = c.generated.is_some();
         let array = c.ty.array;
         let nullable = c.nullable;
         let default_sql = match &c.default {
@@ -115,6 +119,7 @@ fn table(t: &Table) -> TokenStream {
                 array: #array,
                 nullable: #nullable,
                 default_sql: #default_sql,
+                generated: #generated,
                 rule: #rule,
             }
         }

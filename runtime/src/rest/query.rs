@@ -702,6 +702,16 @@ fn value_condition(
                 _ => "websearch_to_tsquery",
             };
             let query = b.bind(Bind::Text(v.to_string()));
+            // A tsvector column is searched as it is, so that its GIN index serves.
+            if ty == "tsvector" {
+                return match arg {
+                    Some(OpArg::Language(lang)) => {
+                        let l = b.bind(Bind::Text(lang.clone()));
+                        format!("{col} @@ {func}({l}::regconfig, {query})")
+                    }
+                    _ => format!("{col} @@ {func}({query})"),
+                };
+            }
             match arg {
                 Some(OpArg::Language(lang)) => {
                     let l = b.bind(Bind::Text(lang.clone()));

@@ -1,6 +1,8 @@
 -- @generated from spec/ai.yaml, spec/auth.yaml, spec/public.yaml — do not edit
 -- Migration 0001_init: creates everything the spec declares.
 
+create extension if not exists vector;
+
 create schema if not exists "ai";
 comment on schema "ai" is 'State of the AI features (knowledge bases, agents, orchestrations, workflows, tools).';
 grant usage on schema "ai" to anon, authenticated, service_role;
@@ -497,6 +499,7 @@ create table "ai"."chunks" (
   "token_count" integer,
   "metadata" jsonb not null default '{}'::jsonb,
   "created_at" timestamptz not null default now(),
+  "fts" tsvector generated always as (to_tsvector('english'::regconfig, content)) stored not null,
   constraint "chunks_pkey" primary key ("id"),
   constraint "chunks_indexed_source_id_chunk_index_key" unique ("indexed_source_id", "chunk_index"),
   constraint "chunks_chunk_index_check" check ("chunk_index" is null or ("chunk_index" >= 0)),
@@ -505,7 +508,9 @@ create table "ai"."chunks" (
 comment on table "ai"."chunks" is 'Text pieces of an indexed source, in order. Written by the indexing pipeline.';
 comment on column "ai"."chunks"."chunk_index" is 'Position within the source.';
 comment on column "ai"."chunks"."metadata" is 'Page, heading, enrichment output; filterable with JSON paths.';
+comment on column "ai"."chunks"."fts" is 'Full-text search document of the content, kept by the database; filter with fts=wfts(english).<query>.';
 create index "chunks_knowledge_base_id_idx" on "ai"."chunks" using btree ("knowledge_base_id");
+create index "chunks_fts_idx" on "ai"."chunks" using gin ("fts");
 alter table "ai"."chunks" enable row level security;
 create policy "Service role has full access" on "ai"."chunks" as permissive for all to "service_role"
   using (true)
@@ -548,7 +553,7 @@ create table "ai"."embeddings" (
   "knowledge_base_id" uuid not null,
   "model" text not null,
   "dimensions" integer not null,
-  "embedding" real[] not null,
+  "embedding" vector(1536) not null,
   "created_at" timestamptz not null default now(),
   constraint "embeddings_pkey" primary key ("id"),
   constraint "embeddings_chunk_id_model_key" unique ("chunk_id", "model"),
@@ -556,8 +561,9 @@ create table "ai"."embeddings" (
 );
 comment on table "ai"."embeddings" is 'One vector per chunk and embedding model. Kept apart from chunks so that a knowledge base can be re-embedded with another model.';
 comment on column "ai"."embeddings"."knowledge_base_id" is 'Copied from the chunk so that searches filter without a join.';
-comment on column "ai"."embeddings"."embedding" is 'The vector.';
+comment on column "ai"."embeddings"."embedding" is 'The vector (pgvector). Written as a JSON array of 1536 numbers; read back in pgvector''s text form.';
 create index "embeddings_knowledge_base_id_model_idx" on "ai"."embeddings" using btree ("knowledge_base_id", "model");
+create index "embeddings_embedding_idx" on "ai"."embeddings" using hnsw ("embedding" "vector_cosine_ops");
 alter table "ai"."embeddings" enable row level security;
 create policy "Service role has full access" on "ai"."embeddings" as permissive for all to "service_role"
   using (true)
@@ -1286,6 +1292,45 @@ alter table "auth"."refresh_tokens" add constraint "refresh_tokens_user_id_fkey"
 alter table "public"."agents" add constraint "agents_user_id_fkey" foreign key ("user_id") references "auth"."users" ("id") on delete cascade;
 alter table "public"."agent_tools" add constraint "agent_tools_agent_id_fkey" foreign key ("agent_id") references "public"."agents" ("id") on delete cascade;
 alter table "public"."agent_tools" add constraint "agent_tools_tool_id_fkey" foreign key ("tool_id") references "public"."tools" ("id") on delete cascade;
+
+create or replace function "ai"."hybrid_search"("knowledge_base_id" uuid, "query_text" text, "query_embedding" vector, "match_count" integer default 10)
+returns setof "ai"."chunks"
+language sql stable
+as $fn$
+with semantic as (
+  select e.chunk_id, row_number() over (order by e.embedding <=> $3) as rank
+  from ai.embeddings e
+  where $3 is not null
+    and e.knowledge_base_id = $1
+    and e.model = (select kb.embedding_model from ai.knowledge_bases kb where kb.id = $1)
+  order by e.embedding <=> $3
+  limit greatest($4, 1) * 4
+),
+keyword as (
+  select c.id as chunk_id,
+         row_number() over (
+           order by ts_rank_cd(c.fts, websearch_to_tsquery('english', $2)) desc
+         ) as rank
+  from ai.chunks c
+  where c.knowledge_base_id = $1 and c.fts @@ websearch_to_tsquery('english', $2)
+  order by rank
+  limit greatest($4, 1) * 4
+),
+fused as (
+  select coalesce(s.chunk_id, k.chunk_id) as chunk_id,
+         coalesce(1.0 / (60 + s.rank), 0) + coalesce(1.0 / (60 + k.rank), 0) as score
+  from semantic s
+  full join keyword k on k.chunk_id = s.chunk_id
+)
+select c.*
+from fused f
+join ai.chunks c on c.id = f.chunk_id
+order by f.score desc, c.id
+limit greatest($4, 1)
+$fn$;
+comment on function "ai"."hybrid_search"(uuid, text, vector, integer) is 'Chunks of a knowledge base that best match a query, by meaning (embedding) and by words (full text), best first. Either half may be null.';
+revoke execute on function "ai"."hybrid_search"(uuid, text, vector, integer) from public;
+grant execute on function "ai"."hybrid_search"(uuid, text, vector, integer) to "authenticated", "service_role";
 
 create or replace function "public"."agent_count"("framework" text default null)
 returns bigint

@@ -24,6 +24,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -33,6 +34,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -49,6 +51,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -58,6 +61,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -67,6 +71,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -76,6 +81,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -106,6 +112,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -115,6 +122,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -124,6 +132,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -140,6 +149,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -149,6 +159,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'gpt-4o'::text"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -158,6 +169,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -167,6 +179,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -176,6 +189,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -185,6 +199,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -223,6 +238,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -232,6 +248,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -241,6 +258,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -257,6 +275,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(2048u32),
@@ -273,6 +292,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'http'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -289,6 +309,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -298,6 +319,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("true"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -307,6 +329,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -316,6 +339,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -354,6 +378,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -363,6 +388,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -372,6 +398,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -381,6 +408,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -390,6 +418,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -399,6 +428,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -408,6 +438,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -453,6 +484,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -462,6 +494,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -471,6 +504,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -498,6 +532,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'default'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -514,6 +549,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -523,6 +559,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: Some(4u32),
@@ -539,6 +576,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -548,6 +586,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("false"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -557,6 +596,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -566,6 +606,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -599,6 +640,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -608,6 +650,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -617,6 +660,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -633,6 +677,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -642,6 +687,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -651,6 +697,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -667,6 +714,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -676,6 +724,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -714,6 +763,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -723,6 +773,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -732,6 +783,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -754,6 +806,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -770,6 +823,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -779,6 +833,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("true"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -788,6 +843,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("0"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -797,6 +853,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -806,6 +863,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -844,6 +902,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -853,6 +912,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -862,6 +922,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(200u32),
@@ -878,6 +939,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -887,6 +949,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'chunks'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -909,6 +972,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'text-embedding-3-small'::text"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -918,6 +982,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("1536"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -934,6 +999,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("1000"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -950,6 +1016,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("200"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -966,6 +1033,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -975,6 +1043,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -984,6 +1053,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -1022,6 +1092,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1031,6 +1102,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1040,6 +1112,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1049,6 +1122,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("5"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1065,6 +1139,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1081,6 +1156,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1090,6 +1166,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1099,6 +1176,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -1144,6 +1222,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1153,6 +1232,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1162,6 +1242,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -1178,6 +1259,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1200,6 +1282,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("true"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1209,6 +1292,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1218,6 +1302,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1227,6 +1312,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1236,6 +1322,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1245,6 +1332,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -1283,6 +1371,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1292,6 +1381,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1301,6 +1391,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -1317,6 +1408,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1326,6 +1418,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'supervisor'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1342,6 +1435,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1351,6 +1445,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1360,6 +1455,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -1398,6 +1494,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1407,6 +1504,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1416,6 +1514,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1425,6 +1524,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1434,6 +1534,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1443,6 +1544,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1452,6 +1554,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -1497,6 +1600,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1506,6 +1610,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1515,6 +1620,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1524,6 +1630,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1533,6 +1640,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'pending'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1556,6 +1664,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1565,6 +1674,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1574,6 +1684,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1583,6 +1694,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1592,6 +1704,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1601,6 +1714,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1610,6 +1724,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1619,6 +1734,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -1671,6 +1787,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1680,6 +1797,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1689,6 +1807,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(200u32),
@@ -1705,6 +1824,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'file'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1721,6 +1841,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1730,6 +1851,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1739,6 +1861,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1755,6 +1878,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1764,6 +1888,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: true,
                             nullable: false,
                             default_sql: Some("array[]::text[]"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1773,6 +1898,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1782,6 +1908,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1791,6 +1918,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -1829,6 +1957,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1838,6 +1967,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1847,6 +1977,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1856,6 +1987,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'chunks'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1878,6 +2010,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'pending'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1900,6 +2033,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1909,6 +2043,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("0"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1925,6 +2060,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("0"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -1941,6 +2077,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1950,6 +2087,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1959,6 +2097,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1968,6 +2107,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1977,6 +2117,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -1986,6 +2127,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -2031,6 +2173,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2040,6 +2183,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2049,6 +2193,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2058,6 +2203,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2074,6 +2220,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2083,6 +2230,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2099,6 +2247,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2108,6 +2257,17 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
+                            rule: Rule::NONE,
+                        },
+                        Column {
+                            name: "fts",
+                            sql_type: "tsvector",
+                            kind: ColumnKind::TextSearch,
+                            array: false,
+                            nullable: false,
+                            default_sql: None,
+                            generated: true,
                             rule: Rule::NONE,
                         },
                     ],
@@ -2153,6 +2313,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2162,6 +2323,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2171,6 +2333,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2180,6 +2343,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2189,6 +2353,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2198,6 +2363,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2207,6 +2373,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2216,6 +2383,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -2261,6 +2429,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2270,6 +2439,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2279,6 +2449,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2288,6 +2459,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2297,6 +2469,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2308,11 +2481,12 @@ pub static CATALOG: Catalog = Catalog {
                         },
                         Column {
                             name: "embedding",
-                            sql_type: "real[]",
-                            kind: ColumnKind::Number,
-                            array: true,
+                            sql_type: "vector(1536)",
+                            kind: ColumnKind::Vector(Some(1536u32)),
+                            array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2322,6 +2496,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -2367,6 +2542,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2376,6 +2552,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2385,6 +2562,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2394,6 +2572,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2403,6 +2582,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2412,6 +2592,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2428,6 +2609,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2437,6 +2619,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2446,6 +2629,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -2491,6 +2675,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2500,6 +2685,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2509,6 +2695,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2518,6 +2705,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2527,6 +2715,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("0"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2543,6 +2732,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("0"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2559,6 +2749,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2568,6 +2759,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2577,6 +2769,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -2622,6 +2815,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2631,6 +2825,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2640,6 +2835,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2649,6 +2845,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2658,6 +2855,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2667,6 +2865,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2676,6 +2875,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2685,6 +2885,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -2723,6 +2924,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2732,6 +2934,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2741,6 +2944,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2750,6 +2954,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2759,6 +2964,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2775,6 +2981,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2784,6 +2991,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -2829,6 +3037,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2838,6 +3047,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2847,6 +3057,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2856,6 +3067,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2865,6 +3077,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2874,6 +3087,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2883,6 +3097,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2899,6 +3114,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2915,6 +3131,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("0"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -2931,6 +3148,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("0"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2940,6 +3158,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -2949,6 +3168,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -2994,6 +3214,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3003,6 +3224,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3012,6 +3234,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -3028,6 +3251,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3037,6 +3261,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'custom'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -3053,6 +3278,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3062,6 +3288,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3071,6 +3298,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3080,6 +3308,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -3118,6 +3347,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3127,6 +3357,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3136,6 +3367,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3145,6 +3377,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("true"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3154,6 +3387,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3163,6 +3397,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3172,6 +3407,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -3217,6 +3453,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3226,6 +3463,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3235,6 +3473,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -3251,6 +3490,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3260,6 +3500,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'draft'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -3276,6 +3517,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3285,6 +3527,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3294,6 +3537,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -3332,6 +3576,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3341,6 +3586,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3350,6 +3596,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3359,6 +3606,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3368,6 +3616,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3377,6 +3626,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3386,6 +3636,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -3431,6 +3682,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3440,6 +3692,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3449,6 +3702,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -3465,6 +3719,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("''::text"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3474,6 +3729,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3483,6 +3739,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3492,6 +3749,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -3530,6 +3788,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3539,6 +3798,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3548,6 +3808,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -3564,6 +3825,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3573,6 +3835,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3582,6 +3845,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3591,6 +3855,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("0"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3600,6 +3865,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3609,6 +3875,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -3661,6 +3928,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3670,6 +3938,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3679,6 +3948,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -3695,6 +3965,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3704,6 +3975,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3713,6 +3985,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3722,6 +3995,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3731,6 +4005,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -3769,6 +4044,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3778,6 +4054,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3787,6 +4064,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3796,6 +4074,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3805,6 +4084,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3814,6 +4094,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3823,6 +4104,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3832,6 +4114,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -3884,6 +4167,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3893,6 +4177,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3902,6 +4187,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3911,6 +4197,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'pending'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -3934,6 +4221,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'manual'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -3956,6 +4244,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3965,6 +4254,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3974,6 +4264,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3983,6 +4274,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -3992,6 +4284,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4001,6 +4294,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4010,6 +4304,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -4055,6 +4350,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4064,6 +4360,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4073,6 +4370,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4082,6 +4380,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4091,6 +4390,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4100,6 +4400,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4109,6 +4410,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4118,6 +4420,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'pending'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -4141,6 +4444,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4150,6 +4454,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4159,6 +4464,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4168,6 +4474,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4177,6 +4484,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4186,6 +4494,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4195,6 +4504,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4204,6 +4514,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4213,6 +4524,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4222,6 +4534,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4231,6 +4544,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4240,6 +4554,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'[]'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4249,6 +4564,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4258,6 +4574,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -4324,6 +4641,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4333,6 +4651,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4342,6 +4661,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4351,6 +4671,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4360,6 +4681,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -4376,6 +4698,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4385,6 +4708,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4394,6 +4718,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4403,6 +4728,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -4455,6 +4781,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4464,6 +4791,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4473,6 +4801,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4482,6 +4811,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4491,6 +4821,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4500,6 +4831,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4509,6 +4841,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4518,6 +4851,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'pending'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -4541,6 +4875,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4550,6 +4885,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -4566,6 +4902,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -4611,6 +4948,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4620,6 +4958,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4629,6 +4968,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4638,6 +4978,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'pending'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -4660,6 +5001,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4669,6 +5011,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4678,6 +5021,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4687,6 +5031,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -4703,6 +5048,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4712,6 +5058,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4721,6 +5068,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -4756,7 +5104,36 @@ pub static CATALOG: Catalog = Catalog {
                     ],
                 },
             ],
-            functions: &[],
+            functions: &[
+                Function {
+                    schema: "ai",
+                    name: "hybrid_search",
+                    args: &[
+                        Arg {
+                            name: "knowledge_base_id",
+                            sql_type: "uuid",
+                            has_default: false,
+                        },
+                        Arg {
+                            name: "query_text",
+                            sql_type: "text",
+                            has_default: false,
+                        },
+                        Arg {
+                            name: "query_embedding",
+                            sql_type: "vector",
+                            has_default: false,
+                        },
+                        Arg {
+                            name: "match_count",
+                            sql_type: "integer",
+                            has_default: true,
+                        },
+                    ],
+                    returns: Returns::SetOf("chunks"),
+                    volatility: "stable",
+                },
+            ],
         },
         Schema {
             name: "auth",
@@ -4774,6 +5151,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4783,6 +5161,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: Some(320u32),
@@ -4799,6 +5178,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4808,6 +5188,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4817,6 +5198,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4826,6 +5208,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4835,6 +5218,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4844,6 +5228,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4853,6 +5238,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4862,6 +5248,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'authenticated'::text"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4871,6 +5258,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'authenticated'::text"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4880,6 +5268,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -4899,6 +5288,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4908,6 +5298,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4917,6 +5308,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4926,6 +5318,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4935,6 +5328,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4944,6 +5338,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -4971,6 +5366,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4980,6 +5376,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4989,6 +5386,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -4998,6 +5396,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5007,6 +5406,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("false"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5016,6 +5416,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -5058,6 +5459,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5067,6 +5469,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("auth.uid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5076,6 +5479,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -5092,6 +5496,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5101,6 +5506,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5110,6 +5516,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'openai'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -5126,6 +5533,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5135,6 +5543,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5144,6 +5553,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -5249,6 +5659,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("'idle'::text"),
+                            generated: false,
                             rule: Rule {
                                 min_length: None,
                                 max_length: None,
@@ -5265,6 +5676,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5274,6 +5686,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -5322,6 +5735,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5331,6 +5745,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule {
                                 min_length: Some(1u32),
                                 max_length: Some(100u32),
@@ -5347,6 +5762,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5356,6 +5772,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5365,6 +5782,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: true,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5374,6 +5792,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5383,6 +5802,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],
@@ -5408,6 +5828,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("gen_random_uuid()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5417,6 +5838,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5426,6 +5848,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: None,
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5435,6 +5858,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("true"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5444,6 +5868,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("'{}'::jsonb"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                         Column {
@@ -5453,6 +5878,7 @@ pub static CATALOG: Catalog = Catalog {
                             array: false,
                             nullable: false,
                             default_sql: Some("now()"),
+                            generated: false,
                             rule: Rule::NONE,
                         },
                     ],

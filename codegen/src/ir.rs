@@ -843,6 +843,8 @@ pub struct Crud {
     pub hidden: Vec<String>,
     /// A sealed secret: (field, column, hint column).
     pub seal: Option<(String, String, Option<String>)>,
+    /// JSON objects of sealed credentials: (column, key path inside it).
+    pub sealed_objects: Vec<(String, Vec<String>)>,
 }
 
 /// The handlers the runtime implements (`runtime::api::handler`).

@@ -1331,6 +1331,66 @@ pub fn literal_default(v: &serde_json::Value, ty: SqlType) -> String {
 }
 
 impl Lowerer<'_> {
+    /// Checks a crud endpoint's `sealed_objects`: each names a json or jsonb column of its
+    /// table, or a dotted key path inside one, that the endpoint answers.
+    fn sealed_objects(
+        &mut self,
+        file: &str,
+        path: &str,
+        table: &Table,
+        c: &spec::CrudSpec,
+    ) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for (i, entry) in c.sealed_objects.iter().enumerate() {
+            let at = format!("{path}.crud.sealed_objects[{i}]");
+            let mut parts = entry.split('.').map(str::to_string);
+            let column = parts.next().unwrap_or_default();
+            let keys: Vec<String> = parts.collect();
+            if column.is_empty() || keys.iter().any(String::is_empty) {
+                self.diags.error(
+                    file,
+                    &at,
+                    format!("`{entry}` is not a column or a dotted key path inside one (`config.headers`)"),
+                );
+                continue;
+            }
+            let Some(col) = table.column(&column) else {
+                let known: BTreeSet<String> =
+                    table.columns.iter().map(|c| c.name.clone()).collect();
+                self.unknown_column(file, &at, &table.name, &column, &known);
+                continue;
+            };
+            if !col.ty.base.is_json() || col.ty.array {
+                self.diags.error(
+                    file,
+                    &at,
+                    format!(
+                        "column `{column}` is {}, not json or jsonb; a sealed object is a JSON object of credentials",
+                        col.ty.sql()
+                    ),
+                );
+                continue;
+            }
+            if c.hidden.contains(&column) {
+                self.diags.error(
+                    file,
+                    &at,
+                    format!(
+                        "column `{column}` is hidden, so the endpoint neither takes nor answers it"
+                    ),
+                );
+                continue;
+            }
+            if out.iter().any(|(c, k)| *c == column && *k == keys) {
+                self.diags
+                    .error(file, &at, format!("`{entry}` is listed twice"));
+                continue;
+            }
+            out.push((column, keys));
+        }
+        out
+    }
+
     /// Checks every typed endpoint against the tables and functions of its file's schema.
     fn endpoints(&mut self, tables: &[Table], functions: &[Function]) -> Vec<Endpoint> {
         let mut out: Vec<Endpoint> = Vec::new();
@@ -1568,6 +1628,7 @@ impl Lowerer<'_> {
                                 }
                                 (seal.field.clone(), seal.column.clone(), seal.hint.clone())
                             }),
+                            sealed_objects: self.sealed_objects(file, &path, table, c),
                         }))
                     }
                     (None, Some(q), None) => {

@@ -384,6 +384,13 @@ pub struct CrudSpec {
     /// sealing key) in `column`, with its last four characters in `hint`.
     #[serde(default)]
     pub seal: Option<SealSpec>,
+    /// JSON objects whose string values are credentials (header name → value, say): a
+    /// json/jsonb column, or a dotted key path inside one (`config.headers`). Each value
+    /// is sealed before it is stored and answered masked (`••••`, then its last four
+    /// characters when it has 12 or more); sending a read's masked value back keeps the
+    /// stored one.
+    #[serde(default)]
+    pub sealed_objects: Vec<String>,
 }
 
 /// A sealed secret of a crud endpoint.

@@ -1,6 +1,7 @@
 //! The `ai` schema's two access postures: `spec/ai.yaml` (the default, project-wide) and
 //! `spec/ai.strict.yaml.example` (every row scoped to its owner). Both declare the same
-//! tables, so switching from one to the other is a migration of policies and grants only.
+//! tables, functions and typed endpoints, so switching from one to the other is a migration
+//! of policies and grants only.
 
 use std::path::PathBuf;
 
@@ -46,6 +47,13 @@ fn the_strict_posture_changes_only_policies_and_grants() {
     let tables = ai_tables_without_access(&default.ir);
     assert!(tables.len() >= 35, "{} ai tables", tables.len());
     assert_eq!(tables, ai_tables_without_access(&strict.ir));
+    // The typed API and the functions do not depend on the posture.
+    assert_eq!(default.ir.endpoints, strict.ir.endpoints);
+    assert!(
+        strict.ir.endpoints.iter().any(|e| e.path == "/api/agents"),
+        "the strict posture keeps the agents API"
+    );
+    assert_eq!(default.ir.functions, strict.ir.functions);
     for t in strict.ir.tables.iter().filter(|t| t.schema == "ai") {
         assert!(t.rls, "ai.{} has row level security", t.name);
         assert!(

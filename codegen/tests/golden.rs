@@ -56,6 +56,56 @@ fn yaml_shape_errors_have_positions() {
 }
 
 #[test]
+fn sealed_objects_name_json_columns_of_the_endpoint() {
+    let text = r#"schema: public
+tables:
+  - name: things
+    columns:
+      - { name: id, type: uuid, primary_key: true }
+      - { name: title, type: text }
+      - { name: config, type: jsonb }
+      - { name: secret, type: jsonb }
+      - { name: many, type: "jsonb[]" }
+endpoints:
+  - path: /api/things
+    crud:
+      table: things
+      hidden: [secret]
+      sealed_objects:
+        - config.headers
+        - config.headers
+        - headers
+        - title
+        - many
+        - secret
+        - "config..x"
+"#;
+    let files = [codegen::SourceFile {
+        name: "spec.yaml".into(),
+        text: text.into(),
+    }];
+    let err = codegen::generate(&files).unwrap_err().to_string();
+    let crud = "endpoints[0].crud.sealed_objects";
+    for expected in [
+        format!("spec.yaml:17:11: {crud}[1]: `config.headers` is listed twice"),
+        format!("spec.yaml:18:11: {crud}[2]: table `things` has no column `headers`"),
+        format!(
+            "spec.yaml:19:11: {crud}[3]: column `title` is text, not json or jsonb; a sealed object is a JSON object of credentials"
+        ),
+        format!("spec.yaml:20:11: {crud}[4]: column `many` is jsonb[], not json or jsonb"),
+        format!(
+            "spec.yaml:21:11: {crud}[5]: column `secret` is hidden, so the endpoint neither takes nor answers it"
+        ),
+        format!(
+            "spec.yaml:22:11: {crud}[6]: `config..x` is not a column or a dotted key path inside one"
+        ),
+    ] {
+        assert!(err.contains(&expected), "{expected}\nnot in:\n{err}");
+    }
+    assert_eq!(err.matches(crud).count(), 6, "{err}");
+}
+
+#[test]
 fn spec_json_schema_is_published() {
     expectorate::assert_contents(
         root().join("../spec/spec.schema.json"),

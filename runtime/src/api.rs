@@ -11,11 +11,12 @@
 
 use crate::auth::AuthContext;
 use crate::error::ApiError;
-use crate::meta::{Catalog, Crud, Endpoint, EndpointKind};
+use crate::meta::{Catalog, Crud, Endpoint, EndpointKind, SealedObject};
 use crate::rest::request::{
     Accept, Action, ApiRequest, Condition, Filter, Operand, Operator, Prefer, Return, SelectItem,
 };
 use crate::rest::{execute, plan, query};
+use crate::secrets::{MASK, SealObjectError};
 use crate::server::AppState;
 use crate::validate::{self, Mode};
 use axum::Router;
@@ -332,6 +333,16 @@ async fn get_row(
     run(state, auth, req).await.map_err(|e| typed(ep, e))
 }
 
+/// The answer of a crud operation, its credentials masked.
+fn reply_masked(
+    state: &AppState,
+    ep: &'static Endpoint,
+    result: Result<Value, TypedError>,
+    status: StatusCode,
+) -> Response {
+    reply(result.map(|b| mask_answer(state, crud(ep), b)), status)
+}
+
 /// The answer of an operation: its body with `status`, or the error.
 fn reply(result: Result<Value, TypedError>, status: StatusCode) -> Response {
     match result {
@@ -375,7 +386,7 @@ async fn list(
         run(&state, &auth, req).await.map_err(|e| typed(ep, e))
     }
     .await;
-    reply(result, StatusCode::OK)
+    reply_masked(&state, ep, result, StatusCode::OK)
 }
 
 async fn fetch(
@@ -389,7 +400,7 @@ async fn fetch(
         get_row(&state, ep, &auth, &params).await
     }
     .await;
-    reply(result, StatusCode::OK)
+    reply_masked(&state, ep, result, StatusCode::OK)
 }
 
 /// Runs the endpoint's named checks on the body fields they name.
@@ -414,24 +425,6 @@ fn headers_ok(v: Option<&Value>) -> bool {
         Some(_) => false,
     }
 }
-
-/// Schemas a database tool may never be given: the platform's own and Postgres's.
-const SYSTEM_SCHEMAS: &[&str] = &[
-    "ai",
-    "auth",
-    "storage",
-    "ferrobase",
-    "information_schema",
-    "extensions",
-    "graphql",
-    "graphql_public",
-    "realtime",
-    "supabase_functions",
-    "vault",
-    "net",
-    "cron",
-    "pgsodium",
-];
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
@@ -533,7 +526,7 @@ pub fn check_field(
                         "{field}.schemas: '{schema}' is not a valid schema name"
                     ));
                 }
-                if SYSTEM_SCHEMAS.contains(&schema.as_str()) || schema.starts_with("pg_") {
+                if crate::tools::is_system_schema(schema) {
                     return Err(format!(
                         "{field}.schemas: '{schema}' is a system schema and cannot be granted to a tool"
                     ));
@@ -555,7 +548,6 @@ pub fn check_field(
     }
 }
 
-/// Maps body fields to columns, dropping the scope columns a client may not set.
 /// Takes the secret out of the body and seals it: the (column, value) pairs to store.
 fn seal_secret(
     state: &AppState,
@@ -589,6 +581,123 @@ fn seal_secret(
     Ok(out)
 }
 
+/// The API field name of a column (its rename, or itself).
+fn field_of<'a>(crud: &'a Crud, column: &'a str) -> &'a str {
+    crud.renames
+        .iter()
+        .find(|(_, col)| *col == column)
+        .map(|(field, _)| *field)
+        .unwrap_or(column)
+}
+
+/// The value at `path` inside `value`, when each step is an object holding the key.
+fn at_path<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter()
+        .try_fold(value, |v, key| v.as_object()?.get(*key))
+}
+
+fn at_path_mut<'a>(value: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    path.iter()
+        .try_fold(value, |v, key| v.as_object_mut()?.get_mut(*key))
+}
+
+/// How a sealed object is named in messages: its field, then the keys inside it.
+fn sealed_name(crud: &Crud, sealed: &SealedObject) -> String {
+    std::iter::once(field_of(crud, sealed.column))
+        .chain(sealed.path.iter().copied())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Whether a row about to be written (keyed by column) sends back a masked credential,
+/// which only the stored row can resolve.
+fn sends_masks(crud: &Crud, row: &Map<String, Value>) -> bool {
+    crud.sealed_objects.iter().any(|sealed| {
+        row.get(sealed.column)
+            .and_then(|v| at_path(v, sealed.path))
+            .and_then(Value::as_object)
+            .is_some_and(|o| {
+                o.values()
+                    .any(|v| v.as_str().is_some_and(|s| s.starts_with(MASK)))
+            })
+    })
+}
+
+/// Seals the credentials of a row about to be written (keyed by column): every value of
+/// each sealed object it sends. `stored` is the row as it is now (keyed by field), whose
+/// sealed value a masked value sent back keeps.
+fn seal_objects(
+    state: &AppState,
+    crud: &Crud,
+    row: &mut Map<String, Value>,
+    stored: Option<&Value>,
+) -> Result<(), TypedError> {
+    for sealed in crud.sealed_objects {
+        let Some(target) = row
+            .get_mut(sealed.column)
+            .and_then(|v| at_path_mut(v, sealed.path))
+        else {
+            continue;
+        };
+        let name = sealed_name(crud, sealed);
+        let Value::Object(sent) = &*target else {
+            return Err(TypedError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{name} must be an object of strings"),
+            ));
+        };
+        let before = stored
+            .and_then(|s| s.get(field_of(crud, sealed.column)))
+            .and_then(|v| at_path(v, sealed.path))
+            .and_then(Value::as_object);
+        let out = state
+            .jwt
+            .sealing_key()
+            .seal_object(sent, before)
+            .map_err(|e| match e {
+                SealObjectError::NotAString(key) => TypedError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("{name}.{key} must be a string"),
+                ),
+                SealObjectError::UnknownMask(key) => TypedError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "{name}.{key} is a masked value that matches no stored value; send the plain value"
+                    ),
+                ),
+                SealObjectError::Sealing(e) => {
+                    TypedError::new(StatusCode::INTERNAL_SERVER_ERROR, e)
+                }
+            })?;
+        *target = Value::Object(out);
+    }
+    Ok(())
+}
+
+/// Masks the credentials of an answer (one row, or a list of rows; keyed by field).
+fn mask_answer(state: &AppState, crud: &Crud, mut body: Value) -> Value {
+    if crud.sealed_objects.is_empty() {
+        return body;
+    }
+    let key = state.jwt.sealing_key();
+    let rows: Vec<&mut Value> = match &mut body {
+        Value::Array(rows) => rows.iter_mut().collect(),
+        row => vec![row],
+    };
+    for row in rows {
+        for sealed in crud.sealed_objects {
+            if let Some(Value::Object(stored)) = row
+                .get_mut(field_of(crud, sealed.column))
+                .and_then(|v| at_path_mut(v, sealed.path))
+            {
+                *stored = key.mask_object(stored);
+            }
+        }
+    }
+    body
+}
+
+/// Maps body fields to columns, dropping the scope columns a client may not set.
 fn to_columns(crud: &Crud, body: Map<String, Value>, keep_only: &[&str]) -> Map<String, Value> {
     body.into_iter()
         .filter(|(k, _)| keep_only.is_empty() || keep_only.contains(&k.as_str()))
@@ -675,18 +784,18 @@ async fn create(
             .catalog
             .table(crud.schema, crud.table)
             .ok_or_else(|| TypedError::new(StatusCode::INTERNAL_SERVER_ERROR, "Table missing"))?;
-        let row = Value::Object(row);
-        validate::validate_rows(table, std::slice::from_ref(&row), Mode::Create)
+        validate::validate_rows(table, &[Value::Object(row.clone())], Mode::Create)
             .map_err(|e| typed(ep, e))?;
+        seal_objects(&state, crud, &mut row, None)?;
         let mut req = scoped(&state, ep, &auth, &params, Action::Insert);
         req.filters.clear();
-        req.body = Some(row);
+        req.body = Some(Value::Object(row));
         req.accept = Accept::Object;
         req.prefer.missing_default = true;
         run(&state, &auth, req).await.map_err(|e| typed(ep, e))
     }
     .await;
-    reply(result, StatusCode::CREATED)
+    reply_masked(&state, ep, result, StatusCode::CREATED)
 }
 
 /// Finds the key of the row of `lookup.table` whose `lookup.column` is `name`.
@@ -739,12 +848,19 @@ async fn update(
             validate::validate_rows(table, &[Value::Object(row.clone())], Mode::Change)
                 .map_err(|e| typed(ep, e))?;
         }
+        // A masked credential sent back keeps the stored one, which only the row has.
+        let stored = if sends_masks(crud, &row) {
+            Some(get_row(&state, ep, &auth, &params).await?)
+        } else {
+            None
+        };
+        seal_objects(&state, crud, &mut row, stored.as_ref())?;
         let mut req = item_request(&state, ep, &auth, &params, Action::Update);
         req.body = Some(Value::Object(row));
         run(&state, &auth, req).await.map_err(|e| typed(ep, e))
     }
     .await;
-    reply(result, StatusCode::OK)
+    reply_masked(&state, ep, result, StatusCode::OK)
 }
 
 async fn remove(

@@ -21,6 +21,7 @@ pub mod platform;
 pub mod rest;
 pub mod secrets;
 pub mod server;
+pub mod tools;
 pub mod validate;
 
 pub use error::{ApiError, Error, Result};

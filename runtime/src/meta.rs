@@ -92,6 +92,19 @@ pub struct Crud {
     pub hidden: &'static [&'static str],
     /// A secret sealed before it is stored.
     pub seal: Option<Seal>,
+    /// JSON objects whose values are credentials, sealed before they are stored and
+    /// answered masked (see `runtime::secrets`).
+    pub sealed_objects: &'static [SealedObject],
+}
+
+/// A JSON object of credentials (header name → value, say) inside a json or jsonb column:
+/// each value is stored sealed and answered masked.
+#[derive(Debug)]
+pub struct SealedObject {
+    /// The column holding it.
+    pub column: &'static str,
+    /// Keys leading from the column's value to the object; empty when the column is it.
+    pub path: &'static [&'static str],
 }
 
 /// A secret the client sends in `field`, stored sealed in `column` (see

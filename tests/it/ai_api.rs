@@ -412,3 +412,215 @@ async fn provider_keys_are_sealed_and_never_answered() {
     let (s, _, _) = send(api(&app, Method::GET, "/api/provider-keys", &user)).await;
     assert_eq!(s, 403);
 }
+
+/// The stored value at `column` (a JSON column) of one row, as the database holds it.
+async fn stored(app: &TestApp, table: &str, column: &str, id: &str) -> Value {
+    sqlx::query_scalar(&format!(
+        "select {column} from ai.{table} where id = $1::uuid"
+    ))
+    .bind(id)
+    .fetch_one(&app.admin)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn header_credentials_are_sealed_and_answered_masked() {
+    let app = TestApp::start().await;
+    let alice = app.user("alice@example.com").await;
+    let key = app.jwt.sealing_key().clone();
+    let agent = created(&app, "/api/agents", &alice, json!({"name": "Caller"})).await;
+    let id = agent["id"].as_str().unwrap();
+
+    // MCP servers: every header value is sealed; answers show "••••" and, for values of
+    // twelve characters or more, their last four.
+    let mcps = format!("/api/agents/{id}/mcp-servers");
+    let token = "Bearer mcp-token-12345678";
+    let server = created(
+        &app,
+        &mcps,
+        &alice,
+        json!({"name": "files", "url": "https://mcp.example.com", "headers": {"authorization": token, "x-team": "abc"}}),
+    )
+    .await;
+    let masked = json!({"authorization": "••••5678", "x-team": "••••"});
+    assert_eq!(server["headers"], masked);
+    let server_id = server["id"].as_str().unwrap().to_string();
+    let item = format!("{mcps}/{server_id}");
+    let at_rest = stored(&app, "agent_mcp_servers", "headers", &server_id).await;
+    assert!(
+        at_rest["authorization"]
+            .as_str()
+            .unwrap()
+            .starts_with("v1:")
+            && !at_rest.to_string().contains("mcp-token")
+            && !at_rest.to_string().contains("abc"),
+        "{at_rest}"
+    );
+    let opened = key.open_object(&at_rest).unwrap();
+    assert_eq!(
+        (opened["authorization"].as_str(), opened["x-team"].as_str()),
+        (token, "abc")
+    );
+    let (s, _, b) = send(api(&app, Method::GET, &item, &alice)).await;
+    assert_eq!((s, b["headers"].clone()), (200, masked.clone()));
+    let (s, _, b) = send(api(&app, Method::GET, &mcps, &alice)).await;
+    assert_eq!((s, b[0]["headers"].clone()), (200, masked.clone()));
+
+    // A PUT without headers leaves them as they are.
+    let (s, _, b) =
+        send(api(&app, Method::PUT, &item, &alice).json(&json!({"enabled": false}))).await;
+    assert_eq!((s, b["headers"].clone()), (200, masked.clone()));
+    assert_eq!(
+        stored(&app, "agent_mcp_servers", "headers", &server_id).await,
+        at_rest
+    );
+
+    // GET, then PUT back: a masked value keeps the stored one, a key left out is removed,
+    // and a new value is sealed.
+    let (s, _, b) = send(
+        api(&app, Method::PUT, &item, &alice).json(&json!({"headers": {
+            "authorization": "••••5678",
+            "x-new": "a-new-secret-value",
+        }})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["headers"].clone()),
+        (
+            200,
+            json!({"authorization": "••••5678", "x-new": "••••alue"})
+        )
+    );
+    let after = stored(&app, "agent_mcp_servers", "headers", &server_id).await;
+    assert_eq!(
+        after["authorization"], at_rest["authorization"],
+        "kept as stored"
+    );
+    assert!(after.get("x-team").is_none(), "{after}");
+    assert_eq!(
+        key.open_object(&after).unwrap()["x-new"],
+        "a-new-secret-value"
+    );
+    // The short value's bare mask round-trips too.
+    let (s, _, _) = send(
+        api(&app, Method::PUT, &item, &alice)
+            .json(&json!({"headers": {"authorization": "••••5678", "x-new": "••••alue"}})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        stored(&app, "agent_mcp_servers", "headers", &server_id).await,
+        after
+    );
+    // Replacing a value with a plain one seals the new one.
+    let (s, _, b) = send(
+        api(&app, Method::PUT, &item, &alice)
+            .json(&json!({"headers": {"authorization": "Bearer rotated-00009999"}})),
+    )
+    .await;
+    assert_eq!(
+        (s, b["headers"].clone()),
+        (200, json!({"authorization": "••••9999"}))
+    );
+    let rotated = stored(&app, "agent_mcp_servers", "headers", &server_id).await;
+    assert_eq!(
+        key.open_object(&rotated).unwrap()["authorization"],
+        "Bearer rotated-00009999"
+    );
+
+    // Refused: a mask that matches nothing stored, values that are not strings, headers
+    // that are not an object. Nothing changes.
+    for (method, path, body, message) in [
+        (
+            Method::PUT,
+            item.as_str(),
+            json!({"headers": {"authorization": "••••5678"}}),
+            "headers.authorization is a masked value that matches no stored value; send the plain value",
+        ),
+        (
+            Method::POST,
+            mcps.as_str(),
+            json!({"name": "masked", "url": "https://x.example.com", "headers": {"authorization": "••••"}}),
+            "headers.authorization is a masked value that matches no stored value; send the plain value",
+        ),
+        (
+            Method::POST,
+            mcps.as_str(),
+            json!({"name": "numbers", "url": "https://x.example.com", "headers": {"x-retries": 3}}),
+            "headers.x-retries must be a string",
+        ),
+        (
+            Method::PUT,
+            item.as_str(),
+            json!({"headers": ["authorization"]}),
+            "headers must be an object of strings",
+        ),
+    ] {
+        let (s, _, b) = send(api(&app, method, path, &alice).json(&body)).await;
+        assert_eq!((s, b), (400, json!({"error": message})), "{body}");
+    }
+    assert_eq!(
+        stored(&app, "agent_mcp_servers", "headers", &server_id).await,
+        rotated
+    );
+
+    // Custom tools: config.headers, the rest of config as sent.
+    let tool = created(
+        &app,
+        "/api/tools",
+        &alice,
+        json!({"name": "weather", "type": "custom", "config": {
+            "endpoint": "https://api.example.com/weather",
+            "method": "GET",
+            "headers": {"authorization": "Bearer tool-token-87654321", "accept": "application/json"},
+        }}),
+    )
+    .await;
+    let config = json!({
+        "endpoint": "https://api.example.com/weather",
+        "method": "GET",
+        "headers": {"authorization": "••••4321", "accept": "••••json"},
+    });
+    assert_eq!(tool["config"], config);
+    let tool_id = tool["id"].as_str().unwrap().to_string();
+    let tool_item = format!("/api/tools/{tool_id}");
+    let tool_rest = stored(&app, "tools", "config", &tool_id).await;
+    assert_eq!(tool_rest["endpoint"], "https://api.example.com/weather");
+    assert!(!tool_rest.to_string().contains("tool-token"), "{tool_rest}");
+    assert_eq!(
+        key.open_object(&tool_rest["headers"]).unwrap()["authorization"],
+        "Bearer tool-token-87654321"
+    );
+    let (s, _, b) = send(api(&app, Method::GET, &tool_item, &alice)).await;
+    assert_eq!((s, b["config"].clone()), (200, config.clone()));
+    let (s, _, b) = send(api(&app, Method::GET, "/api/tools", &alice)).await;
+    assert_eq!((s, b[0]["config"].clone()), (200, config.clone()));
+    // PATCH what was read, with another endpoint: the headers stay as stored.
+    let mut changed = config.clone();
+    changed["endpoint"] = json!("https://api.example.com/v2/weather");
+    let (s, _, b) =
+        send(api(&app, Method::PATCH, &tool_item, &alice).json(&json!({"config": changed}))).await;
+    assert_eq!((s, b["config"].clone()), (200, changed));
+    let tool_after = stored(&app, "tools", "config", &tool_id).await;
+    assert_eq!(tool_after["headers"], tool_rest["headers"]);
+    assert_eq!(tool_after["endpoint"], "https://api.example.com/v2/weather");
+
+    // Webhooks: config.headers as well.
+    let hook = created(
+        &app,
+        &format!("/api/agents/{id}/hooks"),
+        &alice,
+        json!({"event": "after_run", "type": "webhook", "config": {"url": "https://hooks.example.com/run", "headers": {"x-token": "hook-secret-24682468"}}}),
+    )
+    .await;
+    assert_eq!(
+        hook["config"],
+        json!({"url": "https://hooks.example.com/run", "headers": {"x-token": "••••2468"}})
+    );
+    let hook_rest = stored(&app, "hooks", "config", hook["id"].as_str().unwrap()).await;
+    assert_eq!(
+        key.open_object(&hook_rest["headers"]).unwrap()["x-token"],
+        "hook-secret-24682468"
+    );
+}

@@ -120,6 +120,9 @@ struct World {
     /// User B's row in each `Mine` table.
     b_rows: BTreeMap<&'static str, Uuid>,
     counter: Cell<u32>,
+    /// A credential sealed under the project's key: what credential columns and header
+    /// values must hold, whichever surface writes them.
+    sealed: String,
 }
 
 impl World {
@@ -131,6 +134,11 @@ impl World {
             ids: BTreeMap::new(),
             b_rows: BTreeMap::new(),
             counter: Cell::new(0),
+            sealed: app
+                .jwt
+                .sealing_key()
+                .seal("fixture-credential-1234")
+                .expect("seal"),
         };
         for &(table, kind) in TABLES {
             let a = world.a.id.clone();
@@ -243,7 +251,11 @@ impl World {
             }
             "agent_sessions" => json!({"agent_id": id("agents"), "user_id": owner}),
             "agent_runs" => json!({"agent_id": id("agents"), "user_id": owner}),
-            "tools" => json!({"name": format!("tool {n}"), "user_id": owner}),
+            "tools" => json!({
+                "name": format!("tool {n}"),
+                "user_id": owner,
+                "config": {"endpoint": "https://tools.example.com", "headers": {"authorization": self.sealed}},
+            }),
             "agent_tools" => {
                 let tool = self
                     .put("tools", json!({"name": format!("tool {n}")}))
@@ -260,12 +272,13 @@ impl World {
                 "agent_id": id("agents"),
                 "name": format!("mcp {n}"),
                 "url": "https://mcp.example.com",
+                "headers": {"authorization": self.sealed},
             }),
             "hooks" => json!({
                 "agent_id": id("agents"),
                 "event": "before_run",
                 "type": "webhook",
-                "config": {"url": "https://example.com/hook"},
+                "config": {"url": "https://example.com/hook", "headers": {"x-token": self.sealed}},
             }),
             "orchestrations" => json!({"name": format!("orchestration {n}"), "user_id": owner}),
             "orchestration_entities" => json!({
@@ -309,7 +322,7 @@ impl World {
             "ai_provider_keys" => json!({
                 "provider": "openai",
                 "name": format!("key {n}"),
-                "encrypted_key": "not-a-real-key-1234",
+                "encrypted_key": self.sealed,
                 "key_hint": "1234",
             }),
             other => panic!("no body for {other}"),
@@ -847,4 +860,158 @@ async fn the_strict_posture_scopes_every_row_to_its_owner() {
     let (s, _, body) =
         send(ai_request(&app, &world, Caller::UserB, Method::POST, "agent_tools").json(&row)).await;
     assert_eq!(s, 403, "{body}");
+}
+
+/// Credentials (provider keys, and the header values of MCP servers, custom tools and
+/// webhooks) are held sealed whichever surface writes them: `/api` seals them, and the
+/// table checks refuse plain text from `/rest/v1`, even from service_role.
+#[tokio::test]
+async fn rest_writes_of_plain_credentials_are_refused() {
+    let app = TestApp::start().await;
+    let world = World::new(&app).await;
+    let plain = "Bearer sk-live-plain-text-1234";
+    // A value shaped like a sealed one in its prefix only.
+    let prefixed = "v1:sk-live-plain-text-1234";
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "agent_mcp_servers",
+            json!({"headers": {"authorization": plain}}),
+            "agent_mcp_servers_headers_sealed",
+        ),
+        (
+            "agent_mcp_servers",
+            json!({"headers": {"authorization": world.sealed, "x-other": prefixed}}),
+            "agent_mcp_servers_headers_sealed",
+        ),
+        (
+            "agent_mcp_servers",
+            json!({"headers": {"authorization": [world.sealed]}}),
+            "agent_mcp_servers_headers_sealed",
+        ),
+        (
+            "tools",
+            json!({"config": {"endpoint": "https://x.example.com", "headers": {"authorization": plain}}}),
+            "tools_config_headers_sealed",
+        ),
+        (
+            "tools",
+            json!({"config": {"headers": "authorization: secret"}}),
+            "tools_config_headers_sealed",
+        ),
+        (
+            "hooks",
+            json!({"config": {"url": "https://example.com/hook", "headers": {"x-token": plain}}}),
+            "hooks_config_headers_sealed",
+        ),
+        (
+            "ai_provider_keys",
+            json!({"encrypted_key": plain}),
+            "ai_provider_keys_encrypted_key_sealed",
+        ),
+        (
+            "ai_provider_keys",
+            json!({"encrypted_key": prefixed}),
+            "ai_provider_keys_encrypted_key_sealed",
+        ),
+    ];
+    for (table, change, constraint) in &cases {
+        let callers: &[Caller] = if *table == "ai_provider_keys" {
+            &[Caller::Service]
+        } else {
+            &[Caller::UserA, Caller::Service]
+        };
+        for &caller in callers {
+            // Insert: a valid row with the plain credential in it.
+            let mut row = world.body(table, &world.a.id).await;
+            let id = Uuid::new_v4();
+            row["id"] = json!(id);
+            for (k, v) in change.as_object().unwrap() {
+                row[k] = v.clone();
+            }
+            let (s, _, body) =
+                send(ai_request(&app, &world, caller, Method::POST, table).json(&row)).await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (400, Some("23514")),
+                "{table} insert as {caller:?}: {body}"
+            );
+            assert!(
+                body["message"].as_str().unwrap().contains(constraint),
+                "{body}"
+            );
+            assert!(!world.exists(table, id).await, "{table}");
+
+            // Update of the fixture row.
+            let target = world.ids[*table];
+            let (s, _, body) = send(
+                ai_request(
+                    &app,
+                    &world,
+                    caller,
+                    Method::PATCH,
+                    &format!("{table}?id=eq.{target}"),
+                )
+                .json(change),
+            )
+            .await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (400, Some("23514")),
+                "{table} update as {caller:?}: {body}"
+            );
+        }
+    }
+
+    // Reads through /rest/v1 show the sealed values, never the plain text.
+    for (table, column) in [
+        ("agent_mcp_servers", "headers"),
+        ("tools", "config"),
+        ("hooks", "config"),
+        ("ai_provider_keys", "encrypted_key"),
+    ] {
+        let caller = if table == "ai_provider_keys" {
+            Caller::Service
+        } else {
+            Caller::UserA
+        };
+        let (s, _, rows) = send(ai_request(
+            &app,
+            &world,
+            caller,
+            Method::GET,
+            &format!("{table}?select={column}"),
+        ))
+        .await;
+        assert_eq!(s, 200, "{rows}");
+        let text = rows.to_string();
+        assert!(
+            text.contains(&world.sealed)
+                && !text.contains("fixture-credential")
+                && !text.contains(plain),
+            "{table}: {text}"
+        );
+    }
+    // A sealed value written through /rest/v1 is accepted, and opens to its plain text.
+    let sealed = app.jwt.sealing_key().seal(plain).unwrap();
+    let target = world.ids["agent_mcp_servers"];
+    let (s, _, body) = send(
+        ai_request(
+            &app,
+            &world,
+            Caller::UserA,
+            Method::PATCH,
+            &format!("agent_mcp_servers?id=eq.{target}"),
+        )
+        .json(&json!({"headers": {"authorization": sealed}})),
+    )
+    .await;
+    assert_eq!(s, 204, "{body}");
+    let stored: Value =
+        sqlx::query_scalar("select headers from ai.agent_mcp_servers where id = $1")
+            .bind(target)
+            .fetch_one(&world.admin)
+            .await
+            .unwrap();
+    let opened = app.jwt.sealing_key().open_object(&stored).unwrap();
+    assert_eq!(opened["authorization"], plain);
 }

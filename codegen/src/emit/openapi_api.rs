@@ -479,7 +479,29 @@ fn fields_schema(table: &Table, crud: &Crud, purpose: Purpose) -> Schema {
                 }
             }
         }
-        properties.push((name, ReferenceOr::boxed_item(column_schema(table, c))));
+        let mut schema = column_schema(table, c);
+        let sealed: Vec<String> = crud
+            .sealed_objects
+            .iter()
+            .filter(|(col, _)| *col == c.name)
+            .map(|(_, keys)| {
+                std::iter::once(name.as_str())
+                    .chain(keys.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(".")
+            })
+            .collect();
+        if !sealed.is_empty() {
+            let note = format!(
+                "The values of `{}` (an object of strings) are credentials: stored sealed, and answered masked (`••••`, then the last four characters of a value of 12 or more); sending back the masked value keeps the stored one.",
+                sealed.join("`, `")
+            );
+            schema.schema_data.description = Some(match schema.schema_data.description.take() {
+                Some(d) => format!("{d} {note}"),
+                None => note,
+            });
+        }
+        properties.push((name, ReferenceOr::boxed_item(schema)));
     }
     if purpose != Purpose::Row
         && let Some((field, _, hint)) = &crud.seal

@@ -50,7 +50,7 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
         use ::runtime::meta::{
             Arg, Catalog, Column, ColumnKind, Crud, Endpoint, EndpointKind, Field, ForeignKey,
             Function, JsonType, Lookup, Migration, ParentLink, Policy, Returns, Rule, Schema,
-            Seal, Shape, Table,
+            Seal, SealedObject, Shape, Table,
         };
 
         /// Everything generated from the spec, handed to the runtime.
@@ -213,6 +213,9 @@ fn endpoint(e: &crate::ir::Endpoint) -> TokenStream {
                 }
                 None => quote!(None),
             };
+            let sealed_objects = c.sealed_objects.iter().map(
+                |(column, path)| quote!(SealedObject { column: #column, path: &[#(#path),*] }),
+            );
             quote! {
                 EndpointKind::Crud(&Crud {
                     schema: #schema,
@@ -228,6 +231,7 @@ fn endpoint(e: &crate::ir::Endpoint) -> TokenStream {
                     checks: &[#(#checks),*],
                     hidden: &[#(#hidden),*],
                     seal: #seal,
+                    sealed_objects: &[#(#sealed_objects),*],
                 })
             }
         }

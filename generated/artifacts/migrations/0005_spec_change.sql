@@ -10,6 +10,11 @@ alter table "ai"."embeddings" alter column "embedding" type vector(1536) using "
 
 alter table "ai"."chunks" add column "fts" tsvector generated always as (to_tsvector('english'::regconfig, content)) stored not null;
 
+alter table "ai"."agent_mcp_servers" add constraint "agent_mcp_servers_headers_sealed" check (jsonb_typeof(headers) = 'object' and not jsonb_path_exists(headers, 'strict $.* ? (@.type() != "string" || !(@ like_regex "^v1:[A-Za-z0-9+/]{38,}={0,2}$"))', '{}', true));
+alter table "ai"."ai_provider_keys" add constraint "ai_provider_keys_encrypted_key_sealed" check (encrypted_key ~ '^v1:[A-Za-z0-9+/]{38,}={0,2}$');
+alter table "ai"."hooks" add constraint "hooks_config_headers_sealed" check (config -> 'headers' is null or (jsonb_typeof(config -> 'headers') = 'object' and not jsonb_path_exists(config -> 'headers', 'strict $.* ? (@.type() != "string" || !(@ like_regex "^v1:[A-Za-z0-9+/]{38,}={0,2}$"))', '{}', true)));
+alter table "ai"."tools" add constraint "tools_config_headers_sealed" check (config -> 'headers' is null or (jsonb_typeof(config -> 'headers') = 'object' and not jsonb_path_exists(config -> 'headers', 'strict $.* ? (@.type() != "string" || !(@ like_regex "^v1:[A-Za-z0-9+/]{38,}={0,2}$"))', '{}', true)));
+
 create index "chunks_fts_idx" on "ai"."chunks" using gin ("fts");
 create index "embeddings_embedding_idx" on "ai"."embeddings" using hnsw ("embedding" "vector_cosine_ops");
 

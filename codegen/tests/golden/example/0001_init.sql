@@ -104,7 +104,8 @@ create table "ai"."agent_mcp_servers" (
   constraint "agent_mcp_servers_agent_id_name_key" unique ("agent_id", "name"),
   constraint "agent_mcp_servers_name_check" check ("name" is null or (char_length("name") >= 1 and char_length("name") <= 100)),
   constraint "agent_mcp_servers_url_check" check ("url" is null or (char_length("url") >= 1 and char_length("url") <= 2048)),
-  constraint "agent_mcp_servers_transport_check" check ("transport" is null or ("transport" in ('http', 'sse', 'stdio')))
+  constraint "agent_mcp_servers_transport_check" check ("transport" is null or ("transport" in ('http', 'sse', 'stdio'))),
+  constraint "agent_mcp_servers_headers_sealed" check (jsonb_typeof(headers) = 'object' and not jsonb_path_exists(headers, 'strict $.* ? (@.type() != "string" || !(@ like_regex "^v1:[A-Za-z0-9+/]{38,}={0,2}$"))', '{}', true))
 );
 comment on table "ai"."agent_mcp_servers" is 'MCP servers whose tools an agent may call.';
 comment on column "ai"."agent_mcp_servers"."headers" is 'Sent with every request to the server (authorization, ...).';
@@ -159,7 +160,8 @@ create table "ai"."ai_provider_keys" (
   constraint "ai_provider_keys_provider_name_key" unique ("provider", "name"),
   constraint "ai_provider_keys_provider_check" check ("provider" is null or ("provider" in ('openai', 'anthropic', 'google', 'azure', 'mistral', 'cohere', 'groq', 'openrouter', 'ollama', 'custom'))),
   constraint "ai_provider_keys_name_check" check ("name" is null or (char_length("name") >= 1 and char_length("name") <= 100)),
-  constraint "ai_provider_keys_key_hint_check" check ("key_hint" is null or (char_length("key_hint") <= 4))
+  constraint "ai_provider_keys_key_hint_check" check ("key_hint" is null or (char_length("key_hint") <= 4)),
+  constraint "ai_provider_keys_encrypted_key_sealed" check (encrypted_key ~ '^v1:[A-Za-z0-9+/]{38,}={0,2}$')
 );
 comment on table "ai"."ai_provider_keys" is 'LLM provider API keys. Only service_role may read this table: it holds the secret.';
 comment on column "ai"."ai_provider_keys"."user_id" is 'Who created it (the caller by default). The default posture does not filter on it; the strict one does.';
@@ -214,7 +216,8 @@ create table "ai"."hooks" (
   "updated_at" timestamptz not null default now(),
   constraint "hooks_pkey" primary key ("id"),
   constraint "hooks_event_check" check ("event" is null or ("event" in ('before_run', 'after_run', 'before_tool_call', 'after_tool_call', 'on_error'))),
-  constraint "hooks_type_check" check ("type" is null or ("type" in ('webhook', 'approval')))
+  constraint "hooks_type_check" check ("type" is null or ("type" in ('webhook', 'approval'))),
+  constraint "hooks_config_headers_sealed" check (config -> 'headers' is null or (jsonb_typeof(config -> 'headers') = 'object' and not jsonb_path_exists(config -> 'headers', 'strict $.* ? (@.type() != "string" || !(@ like_regex "^v1:[A-Za-z0-9+/]{38,}={0,2}$"))', '{}', true)))
 );
 comment on table "ai"."hooks" is 'Actions around an agent''s runs and tool calls: webhooks, and approvals for human-in-the-loop.';
 comment on column "ai"."hooks"."config" is 'webhook: {url, headers}; approval: {tools}.';
@@ -723,7 +726,8 @@ create table "ai"."tools" (
   constraint "tools_pkey" primary key ("id"),
   constraint "tools_name_key" unique ("name"),
   constraint "tools_name_check" check ("name" is null or (char_length("name") >= 1 and char_length("name") <= 100)),
-  constraint "tools_type_check" check ("type" is null or ("type" in ('builtin', 'custom', 'mcp')))
+  constraint "tools_type_check" check ("type" is null or ("type" in ('builtin', 'custom', 'mcp'))),
+  constraint "tools_config_headers_sealed" check (config -> 'headers' is null or (jsonb_typeof(config -> 'headers') = 'object' and not jsonb_path_exists(config -> 'headers', 'strict $.* ? (@.type() != "string" || !(@ like_regex "^v1:[A-Za-z0-9+/]{38,}={0,2}$"))', '{}', true)))
 );
 comment on table "ai"."tools" is 'Tools agents can call: builtin ones, custom HTTP tools, and tools of MCP servers.';
 comment on column "ai"."tools"."user_id" is 'Who created it (the caller by default). The default posture does not filter on it; the strict one does.';

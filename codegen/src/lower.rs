@@ -1297,14 +1297,7 @@ fn dependency_order(mut tables: Vec<Table>) -> Vec<Table> {
     out
 }
 
-/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
-pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::levenshtein(name, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+pub use sqltext::closest;
 
 /// Renders a literal default as SQL: a quoted literal cast to the column type.
 pub fn literal_default(v: &serde_json::Value, ty: SqlType) -> String {

@@ -6,15 +6,7 @@
 
 use crate::ir::{BaseType, Field, JsonType, Rule, SqlType};
 
-/// Quotes an SQL identifier.
-pub fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// Quotes an SQL string literal (standard-conforming strings, the Postgres default).
-pub fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+pub use sqltext::{quote_ident, quote_literal};
 
 /// Formats a number for SQL without a needless fractional part.
 pub fn number(n: f64) -> String {

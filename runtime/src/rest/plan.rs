@@ -1345,11 +1345,4 @@ pub(crate) fn write_columns(
         .collect())
 }
 
-/// The candidate closest to `name`, when close enough to be a typo.
-pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::levenshtein(name, c), c))
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+pub use sqltext::closest;

@@ -40,10 +40,7 @@ pub struct Statement {
 /// Above this many rows an estimated count comes from the planner instead of count(*).
 pub const ESTIMATE_THRESHOLD: i64 = 1000;
 
-/// Quotes an SQL identifier.
-pub fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+pub use sqltext::quote_ident;
 
 fn table_ident(t: &Table) -> String {
     format!("{}.{}", quote_ident(t.schema), quote_ident(t.name))

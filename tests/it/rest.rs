@@ -101,6 +101,19 @@ async fn read_filters_order_and_paging() {
     .await;
     assert_eq!((s, b), (206, json!([{"name":"Alpha"},{"name":"Beta"}])));
     assert_eq!(h["content-range"], "0-1/4");
+    // The unit may be named in the value or in Range-Unit (only `items` exists); an open
+    // end runs to the last row.
+    let (s, h, b) = send(
+        get("select=name&order=name")
+            .header("range-unit", "items")
+            .header("range", "items=2-")
+            .header("prefer", "count=exact"),
+    )
+    .await;
+    assert_eq!((s, b), (206, json!([{"name":"Delta"},{"name":"Gamma"}])));
+    assert_eq!(h["content-range"], "2-3/4");
+    let (s, _, b) = send(get("select=name").header("range", "items=x-2")).await;
+    assert_eq!((s, b["code"].as_str()), (400, Some("PGRST103")), "{b}");
     let (s, _, b) = send(get("select=name&offset=10").header("prefer", "count=exact")).await;
     assert_eq!(s, 416, "{b}");
     assert_eq!(b["code"], "PGRST103");

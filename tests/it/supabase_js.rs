@@ -75,3 +75,20 @@ async fn supabase_js_postgrest_features() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn supabase_js_hybrid_search() {
+    let app = TestApp::start().await;
+    let user = app.user("search@example.com").await;
+    run_client_script(
+        "search.mjs",
+        &[
+            ("FERROBASE_URL", app.base.clone()),
+            ("ANON_KEY", app.anon_key()),
+            ("SERVICE_KEY", app.service_key()),
+            ("USER_TOKEN", user.token.clone()),
+        ],
+        "hybrid search behaved",
+    )
+    .await;
+}

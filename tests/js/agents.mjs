@@ -2,29 +2,10 @@
 // Environment: FERROBASE_URL, ANON_KEY, ALICE_TOKEN, ALICE_ID, BOB_TOKEN, BOB_ID.
 // Exits non-zero with a message on the first wrong answer.
 import assert from 'node:assert/strict';
-import { createClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`missing ${name}`);
-  return v;
-};
-
-// Node 20 has no global WebSocket; the client refuses to start without a transport.
-const client = (token) =>
-  createClient(env('FERROBASE_URL'), env('ANON_KEY'), {
-    global: { headers: { Authorization: `Bearer ${token}` } },
-    auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket },
-  });
+import { client, env, ok } from './common.mjs';
 
 const alice = client(env('ALICE_TOKEN'));
 const bob = client(env('BOB_TOKEN'));
-const ok = ({ data, error }) => {
-  assert.equal(error, null, `unexpected error: ${JSON.stringify(error)}`);
-  return data;
-};
 
 // Create, as in the seed: no user_id is sent; insert().select().single().
 const created = ok(

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createClient, AuthWeakPasswordError } from '@supabase/supabase-js';
 import WebSocket from 'ws';
+import { ok } from './common.mjs';
 
 const url = process.env.FERROBASE_URL;
 const anon = process.env.ANON_KEY;
@@ -11,10 +12,6 @@ const client = (key = anon) =>
     auth: { persistSession: false, autoRefreshToken: false },
     realtime: { transport: WebSocket },
   });
-const ok = ({ data, error }) => {
-  assert.equal(error, null, `unexpected error: ${JSON.stringify(error)}`);
-  return data;
-};
 
 // Sign-up returns a session (no email confirmation by default).
 const alice = client();

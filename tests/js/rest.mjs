@@ -2,26 +2,10 @@
 // embedding, logic trees, full-text, containment, counts and ranges, upserts, RPC,
 // CSV and errors. Environment: FERROBASE_URL, ANON_KEY, SERVICE_KEY, USER_TOKEN, USER_ID.
 import assert from 'node:assert/strict';
-import { createClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
+import { client, env, ok } from './common.mjs';
 
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`missing ${name}`);
-  return v;
-};
-const client = (token) =>
-  createClient(env('FERROBASE_URL'), env('ANON_KEY'), {
-    global: { headers: { Authorization: `Bearer ${token}` } },
-    auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket },
-  });
 const user = client(env('USER_TOKEN'));
 const admin = client(env('SERVICE_KEY'));
-const ok = ({ data, error }) => {
-  assert.equal(error, null, `unexpected error: ${JSON.stringify(error)}`);
-  return data;
-};
 
 // Upsert the tool catalogue (service_role), twice: the second run merges.
 ok(await admin.from('tools').upsert([{ name: 'search', category: 'web' }, { name: 'weather', category: 'data' }], { onConflict: 'name' }));

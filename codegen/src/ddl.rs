@@ -7,6 +7,7 @@
 
 use crate::ir::{
     Check, Column, DefaultValue, ForeignKey, Function, Grant, Index, IndexColumn, Policy, Table,
+    View,
 };
 use crate::lower::literal_default;
 use crate::sql::{quote_ident, quote_literal};
@@ -265,4 +266,71 @@ pub fn function_extras(f: &Function) -> Vec<String> {
         ));
     }
     extra
+}
+
+/// The statements that make a view: `create view` with its column names, a check that the
+/// query yields exactly the declared columns with the declared types, or types Postgres
+/// reads as those without a conversion (`varchar` as `text`); the migration stops with a
+/// sentence naming each difference otherwise. Then its comments and its grants.
+pub fn create_view(v: &View) -> Vec<String> {
+    let name = qualified(&v.schema, &v.name);
+    let columns: Vec<String> = v.columns.iter().map(|c| c.name.clone()).collect();
+    let mut out = vec![format!(
+        "create view {name} ({}) with (security_invoker = {}) as\n{}",
+        idents(&columns),
+        v.security_invoker,
+        v.query.trim_end().trim_end_matches(';')
+    )];
+    let declared = v
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "({}, {}, {})",
+                i + 1,
+                quote_literal(&c.name),
+                quote_literal(&c.ty.sql())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push(format!(
+        "do $check$\n\
+         declare\n  problems text;\n\
+         begin\n  \
+           select string_agg(format('column %s is %s, the spec says %s', coalesce(a.attname::text, d.name), \
+           coalesce(format_type(a.atttypid, a.atttypmod), 'missing'), coalesce(d.ty, 'nothing')), '; ' order by coalesce(a.attnum, d.n))\n  \
+           into problems\n  \
+           from (select a.attnum, a.attname, a.atttypid, a.atttypmod from pg_catalog.pg_attribute a\n        \
+                 where a.attrelid = {view}::regclass and a.attnum > 0 and not a.attisdropped) a\n  \
+           full join (values {declared}) as d(n, name, ty) on d.n = a.attnum\n  \
+           where d.n is null or a.attnum is null\n     \
+             or (a.atttypid <> d.ty::regtype and not exists (select from pg_catalog.pg_cast k\n       \
+                 where k.castsource = a.atttypid and k.casttarget = d.ty::regtype and k.castmethod = 'b'));\n  \
+           if problems is not null then\n    \
+             raise exception 'view {qualified_name} does not give the columns the spec declares: %', problems;\n  \
+           end if;\n\
+         end\n$check$",
+        view = quote_literal(&name),
+        qualified_name = v.qualified(),
+    ));
+    if let Some(c) = &v.comment {
+        out.push(format!("comment on view {name} is {}", quote_literal(c)));
+    }
+    for c in v.columns.iter().filter(|c| c.comment.is_some()) {
+        out.push(format!(
+            "comment on column {name}.{} is {}",
+            quote_ident(&c.name),
+            quote_literal(c.comment.as_deref().unwrap_or_default())
+        ));
+    }
+    let table = v.as_table();
+    out.extend(v.grants.iter().filter_map(|g| grant(&table, g)));
+    out
+}
+
+/// `drop view ...`.
+pub fn drop_view(v: &View) -> String {
+    format!("drop view {}", qualified(&v.schema, &v.name))
 }

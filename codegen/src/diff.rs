@@ -12,7 +12,7 @@
 use crate::ddl::{self, qualified};
 use crate::ir::{
     BaseType, Column, Destructive, ForeignKey, Function, Grant, Index, Ir, Policy, Schema, SqlType,
-    Table,
+    Table, View,
 };
 use crate::sql::quote_ident;
 use std::collections::{BTreeMap, BTreeSet};
@@ -259,6 +259,10 @@ pub enum Change<'a> {
     },
     /// `drop schema`, once everything in it is gone (it is never dropped with `cascade`).
     DropSchema(&'a Schema),
+    /// `drop view`, before the tables it reads change (a view holds no data).
+    DropView(&'a View),
+    /// `create view` with its column check, comments and grants (several statements).
+    CreateView(&'a View),
     /// `create extension if not exists ..`, before anything that uses its types. Extensions
     /// are never dropped: other database objects may use them.
     CreateExtension(&'static str),
@@ -285,6 +289,7 @@ pub fn diff<'a>(old: &'a Ir, new: &'a Ir) -> Diff<'a> {
     let pairing = Pairing::new(old, new);
     tables(&pairing, &mut out);
     functions(old, new, &mut out);
+    views(old, new, &mut out);
     out.sort_by_key(Change::phase);
     Diff { changes: out }
 }
@@ -359,6 +364,7 @@ impl<'a> Change<'a> {
             Change::CommentOnSchema(_)
             | Change::GrantSchemaUsage(_)
             | Change::RevokeSchemaUsage(_) => 1,
+            Change::DropView(_) => 1,
             Change::RenameTable { .. } => 2,
             Change::RenameColumn { .. } => 3,
             Change::RenameConstraint { .. } | Change::RenameIndex { .. } => 4,
@@ -388,6 +394,7 @@ impl<'a> Change<'a> {
             | Change::RevokeExecute { .. }
             | Change::GrantExecute { .. } => 23,
             Change::CreatePolicy { .. } => 24,
+            Change::CreateView(_) => 24,
             Change::DropSchema(_) => 25,
         }
     }
@@ -443,6 +450,7 @@ impl<'a> Change<'a> {
         Some(match self {
             Change::CreateSchema(s) => format!("create_schema_{}", s.name),
             Change::CreateExtension(e) => format!("create_extension_{e}"),
+            Change::CreateView(v) => format!("create_view_{}", v.name),
             Change::DropSchema(s) => format!("drop_schema_{}", s.name),
             Change::CreateTable(t) => format!("create_{}", t.name),
             Change::DropTable(t) => format!("drop_{}", t.name),
@@ -465,6 +473,7 @@ impl<'a> Change<'a> {
     fn subject(&self) -> &'a str {
         match self {
             Change::CreateExtension(e) => e,
+            Change::DropView(v) | Change::CreateView(v) => &v.name,
             Change::CreateSchema(s)
             | Change::CommentOnSchema(s)
             | Change::GrantSchemaUsage(s)
@@ -690,6 +699,8 @@ impl fmt::Display for Change<'_> {
             Change::CreateExtension(e) => {
                 write!(f, "create extension if not exists {}", quote_ident(e))
             }
+            Change::DropView(v) => f.write_str(&ddl::drop_view(v)),
+            Change::CreateView(v) => f.write_str(&ddl::create_view(v).join(";\n")),
         }
     }
 }
@@ -1366,6 +1377,38 @@ fn fk_key(
         ddl::idents(&refs),
         fk.on_delete.sql()
     )
+}
+
+/// Views hold no data, so any change among them, or any change of the tables and
+/// functions they might read that Postgres would refuse under a view (a retype, a dropped
+/// column, table or function, a rename, a new generated expression), drops every old view,
+/// dependents first, and creates every new one in declaration order.
+fn views<'a>(old: &'a Ir, new: &'a Ir, out: &mut Vec<Change<'a>>) {
+    let blocking = out.iter().any(|c| {
+        matches!(
+            c,
+            Change::AlterType { .. }
+                | Change::DropColumn { .. }
+                | Change::DropTable(_)
+                | Change::DropFunction(_)
+                | Change::RenameTable { .. }
+                | Change::RenameColumn { .. }
+                | Change::SetExpression { .. }
+                | Change::DropExpression { .. }
+        )
+    });
+    let same = old.views.len() == new.views.len()
+        && old
+            .views
+            .iter()
+            .zip(&new.views)
+            .all(|(o, n)| o.database_key() == n.database_key());
+    let in_the_way = blocking && !old.views.is_empty();
+    if same && !in_the_way {
+        return;
+    }
+    out.extend(old.views.iter().rev().map(Change::DropView));
+    out.extend(new.views.iter().map(Change::CreateView));
 }
 
 fn functions<'a>(old: &'a Ir, new: &'a Ir, out: &mut Vec<Change<'a>>) {

@@ -20,6 +20,9 @@ pub struct Ir {
     /// Every table of every schema, ordered so that a referenced table comes before the
     /// tables referencing it.
     pub tables: Vec<Table>,
+    /// Views, in declaration order per spec file (files in name order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<View>,
     /// The spec files the IR was built from, relative to the spec folder, sorted.
     pub sources: Vec<String>,
     /// Functions, sorted by schema and name.
@@ -34,6 +37,16 @@ pub struct Ir {
 }
 
 impl Ir {
+    /// Tables, then views as the tables they read like (see [`View::as_table`]): what the
+    /// catalog and the OpenAPI documents serve.
+    pub fn relations(&self) -> Vec<Table> {
+        self.tables
+            .iter()
+            .cloned()
+            .chain(self.views.iter().map(View::as_table))
+            .collect()
+    }
+
     /// Whether anything in the model has a pgvector type, so the `vector` extension must
     /// exist before the spec's objects.
     pub fn uses_vector(&self) -> bool {
@@ -41,6 +54,7 @@ impl Ir {
         self.tables
             .iter()
             .flat_map(|t| &t.columns)
+            .chain(self.views.iter().flat_map(|v| &v.columns))
             .any(|c| vector(&c.ty))
             || self
                 .functions
@@ -211,6 +225,80 @@ impl Returns {
             Returns::Row(t) => q(t),
             Returns::Void => "void".into(),
         }
+    }
+}
+
+/// A view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    /// Schema name.
+    pub schema: String,
+    /// View name.
+    pub name: String,
+    /// Description.
+    pub comment: Option<String>,
+    /// Columns as the query yields them.
+    pub columns: Vec<Column>,
+    /// Declared relationships to tables or views (for embedding; not constraints).
+    pub foreign_keys: Vec<ForeignKey>,
+    /// The `select`.
+    pub query: String,
+    /// Runs with the caller's rights (RLS of the underlying tables applies).
+    pub security_invoker: bool,
+    /// Privileges per role, sorted by role.
+    pub grants: Vec<Grant>,
+    /// Whether the view's schema is exposed on `/rest/v1`.
+    pub exposed: bool,
+}
+
+impl View {
+    /// `schema.name`, for messages.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+
+    /// The view as the table it reads like: its columns and relationships, no keys,
+    /// constraints, indexes or policies. The catalog and OpenAPI serve views this way.
+    pub fn as_table(&self) -> Table {
+        Table {
+            schema: self.schema.clone(),
+            name: self.name.clone(),
+            comment: self.comment.clone(),
+            columns: self.columns.clone(),
+            primary_key: Vec::new(),
+            uniques: Vec::new(),
+            checks: Vec::new(),
+            foreign_keys: self.foreign_keys.clone(),
+            indexes: Vec::new(),
+            rls: false,
+            policies: Vec::new(),
+            grants: self.grants.clone(),
+            exposed: self.exposed,
+            renamed_from: None,
+        }
+    }
+
+    /// What of the view the database holds: everything but the columns' nullability and
+    /// the relationships, which only the catalog uses. Two views with the same key need no
+    /// migration between them.
+    pub fn database_key(&self) -> impl PartialEq + '_ {
+        (
+            (&self.schema, &self.name, &self.comment, &self.query),
+            (self.security_invoker, &self.grants),
+            self.columns
+                .iter()
+                .map(|c| (&c.name, c.ty, &c.comment))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Whether some role may write through the view.
+    pub fn writable(&self) -> bool {
+        self.grants.iter().any(|g| {
+            g.privileges
+                .iter()
+                .any(|p| matches!(p.as_str(), "all" | "insert" | "update" | "delete"))
+        })
     }
 }
 

@@ -223,6 +223,7 @@ impl Lowerer<'_> {
             }
         }
         let tables = dependency_order(tables);
+        let views = self.views(&tables, &known);
         let mut functions = Vec::new();
         for (file, spec) in self.files {
             let mut names = BTreeSet::new();
@@ -267,6 +268,7 @@ impl Lowerer<'_> {
         Ir {
             schemas,
             tables,
+            views,
             sources,
             functions,
             allow_destructive,
@@ -703,7 +705,149 @@ impl Lowerer<'_> {
         if !t.policies.is_empty() && !t.rls {
             self.diags.error(file, &format!("{path}.rls"), format!("table `{}` has policies but `rls` is not enabled, so the policies would have no effect", t.name));
         }
-        for (role, privs) in &t.grants {
+        table.grants = self.grants(file, path, &t.grants);
+        Some(table)
+    }
+
+    /// The views of every file, after the tables (their names must not clash, and their
+    /// relationships may point at tables or at views declared before them).
+    fn views(
+        &mut self,
+        tables: &[Table],
+        known: &BTreeMap<(String, String), Vec<(String, SqlType)>>,
+    ) -> Vec<View> {
+        let mut targets = known.clone();
+        let mut views = Vec::new();
+        for (file, spec) in self.files {
+            for (vi, v) in spec.views.iter().enumerate() {
+                let path = format!("views[{vi}]");
+                if !valid_ident(&v.name) {
+                    self.diags.error(file, &format!("{path}.name"), format!("`{}` is not a valid view name: use lowercase letters, digits and underscores, starting with a letter", v.name));
+                }
+                let clash = tables
+                    .iter()
+                    .any(|t| t.schema == spec.schema && t.name == v.name)
+                    || views
+                        .iter()
+                        .any(|w: &View| w.schema == spec.schema && w.name == v.name);
+                if clash {
+                    self.diags.error(
+                        file,
+                        &format!("{path}.name"),
+                        format!(
+                            "`{}` is already a table or view of schema `{}`",
+                            v.name, spec.schema
+                        ),
+                    );
+                    continue;
+                }
+                if v.query.trim().is_empty() {
+                    self.diags
+                        .error(file, &format!("{path}.query"), "a view needs a query");
+                }
+                if v.columns.is_empty() {
+                    self.diags.error(
+                        file,
+                        &format!("{path}.columns"),
+                        format!("view `{}` declares no columns", v.name),
+                    );
+                }
+                let mut scratch = Table {
+                    schema: spec.schema.clone(),
+                    name: v.name.clone(),
+                    comment: None,
+                    columns: Vec::new(),
+                    primary_key: Vec::new(),
+                    uniques: Vec::new(),
+                    checks: Vec::new(),
+                    foreign_keys: Vec::new(),
+                    indexes: Vec::new(),
+                    rls: false,
+                    policies: Vec::new(),
+                    grants: Vec::new(),
+                    exposed: spec.exposed,
+                    renamed_from: None,
+                };
+                let mut columns: Vec<Column> = Vec::new();
+                for (ci, c) in v.columns.iter().enumerate() {
+                    let cpath = format!("{path}.columns[{ci}]");
+                    if columns.iter().any(|o| o.name == c.name) {
+                        self.diags.error(
+                            file,
+                            &format!("{cpath}.name"),
+                            format!("column `{}` is declared twice in view `{}`", c.name, v.name),
+                        );
+                        continue;
+                    }
+                    if !valid_ident(&c.name) {
+                        self.diags.error(file, &format!("{cpath}.name"), format!("`{}` is not a valid column name: use lowercase letters, digits and underscores, starting with a letter", c.name));
+                    }
+                    let Some(ty) = SqlType::parse(&c.ty) else {
+                        self.diags.error(
+                            file,
+                            &format!("{cpath}.type"),
+                            format!(
+                                "unknown type `{}`; use a type a table column may have",
+                                c.ty
+                            ),
+                        );
+                        continue;
+                    };
+                    if let Some(r) = &c.references {
+                        if r.on_delete.is_some() {
+                            self.diags.error(
+                                file,
+                                &format!("{cpath}.references.on_delete"),
+                                "a view's reference is a relationship for embedding, not a constraint: it has no `on_delete`",
+                            );
+                        }
+                        let column = RefColumn {
+                            name: &c.name,
+                            nullable: true,
+                        };
+                        self.reference(file, &mut scratch, column, ty, r, &cpath, &targets);
+                    }
+                    columns.push(Column {
+                        name: c.name.clone(),
+                        ty,
+                        nullable: c.nullable,
+                        default: None,
+                        comment: c.comment.clone(),
+                        rule: Rule::default(),
+                        renamed_from: None,
+                        generated: None,
+                    });
+                }
+                targets.insert(
+                    (spec.schema.clone(), v.name.clone()),
+                    columns.iter().map(|c| (c.name.clone(), c.ty)).collect(),
+                );
+                let grants = self.grants(file, &path, &v.grants);
+                views.push(View {
+                    schema: spec.schema.clone(),
+                    name: v.name.clone(),
+                    comment: v.comment.clone(),
+                    columns,
+                    foreign_keys: scratch.foreign_keys,
+                    query: v.query.trim().to_string(),
+                    security_invoker: v.security_invoker,
+                    grants,
+                    exposed: spec.exposed,
+                });
+            }
+        }
+        views
+    }
+
+    /// The privileges per role of a table or view, checked and sorted by role.
+    fn grants(
+        &mut self,
+        file: &str,
+        path: &str,
+        spec: &BTreeMap<String, Vec<String>>,
+    ) -> Vec<Grant> {
+        let mut grants = Vec::new();
+        for (role, privs) in spec {
             let gpath = format!("{path}.grants.{role}");
             if !KNOWN_ROLES.contains(&role.as_str()) {
                 self.diags.error(
@@ -735,12 +879,12 @@ impl Lowerer<'_> {
                 list = vec!["all".into()];
             }
             list.sort();
-            table.grants.push(Grant {
+            grants.push(Grant {
                 role: role.clone(),
                 privileges: list,
             });
         }
-        Some(table)
+        grants
     }
 
     /// Whether an index method (with an operator class, if given) can index a column.
@@ -936,7 +1080,11 @@ impl Lowerer<'_> {
             });
         }
         if let Some(r) = &c.references {
-            self.reference(file, table, c, ty, r, path, known);
+            let column = RefColumn {
+                name: &c.name,
+                nullable: c.nullable,
+            };
+            self.reference(file, table, column, ty, r, path, known);
         }
         Some(Column {
             name: c.name.clone(),
@@ -955,7 +1103,7 @@ impl Lowerer<'_> {
         &mut self,
         file: &str,
         table: &mut Table,
-        c: &spec::ColumnSpec,
+        c: RefColumn<'_>,
         ty: SqlType,
         r: &spec::ReferenceSpec,
         path: &str,
@@ -1037,7 +1185,7 @@ impl Lowerer<'_> {
         }
         table.foreign_keys.push(ForeignKey {
             name: pg_name(format!("{}_{}_fkey", table.name, c.name)),
-            columns: vec![c.name.clone()],
+            columns: vec![c.name.to_string()],
             ref_schema,
             ref_table,
             ref_columns: vec![ref_column],
@@ -1298,6 +1446,13 @@ fn dependency_order(mut tables: Vec<Table>) -> Vec<Table> {
 }
 
 pub use sqltext::closest;
+
+/// The column a reference starts from.
+#[derive(Clone, Copy)]
+struct RefColumn<'a> {
+    name: &'a str,
+    nullable: bool,
+}
 
 /// Renders a literal default as SQL: a quoted literal cast to the column type.
 pub fn literal_default(v: &serde_json::Value, ty: SqlType) -> String {

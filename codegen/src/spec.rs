@@ -30,6 +30,9 @@ pub struct SpecFile {
     /// Tables in declaration order.
     #[serde(default)]
     pub tables: Vec<TableSpec>,
+    /// Views in declaration order (a view may read the views declared before it).
+    #[serde(default)]
+    pub views: Vec<ViewSpec>,
     /// SQL functions; those in exposed schemas are callable at `/rest/v1/rpc/<name>`.
     #[serde(default)]
     pub functions: Vec<FunctionSpec>,
@@ -73,6 +76,56 @@ pub struct FunctionSpec {
     /// Roles that may execute it: `anon`, `authenticated`, `service_role`.
     #[serde(default)]
     pub grants: Vec<String>,
+}
+
+/// A view: a stored query served like a read-only table (or a writable one, where Postgres
+/// can update it and the grants allow).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ViewSpec {
+    /// View name, unique among the schema's tables and views.
+    pub name: String,
+    /// Description shown in OpenAPI and as the view comment.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// The columns the query yields, in its order, with their types. Each migration that
+    /// creates the view checks them against what the query really gives.
+    pub columns: Vec<ViewColumnSpec>,
+    /// The `select` defining the view. Name tables with their schema (`public.agents`).
+    pub query: String,
+    /// Run the query with the caller's rights, so the RLS of the tables it reads applies
+    /// (default true). False runs it as the view's owner, past RLS: only for views meant to
+    /// show every row.
+    #[serde(default = "default_true")]
+    pub security_invoker: bool,
+    /// Privileges per role: `anon`, `authenticated`, `service_role`.
+    #[serde(default)]
+    pub grants: BTreeMap<String, Vec<String>>,
+}
+
+/// A column of a view.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ViewColumnSpec {
+    /// Column name, as the query names it.
+    pub name: String,
+    /// Its type, as for table columns.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Whether NULL may appear (default true: Postgres cannot say for a view).
+    #[serde(default = "default_true")]
+    pub nullable: bool,
+    /// Description shown in OpenAPI and as the column comment.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// The table (or view) whose key this column holds: a relationship for embedding,
+    /// not a constraint.
+    #[serde(default)]
+    pub references: Option<ReferenceSpec>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A function argument.

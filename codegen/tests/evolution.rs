@@ -82,6 +82,8 @@ fn spec_edits_become_numbered_migrations() {
             "0006_drop_agent_tools_and_drop_invoices_and_drop_schema_billing.sql",
             "0007_spec_change.sql",
             "0008_drop_agents_summary_and_add_agents_summary.sql",
+            "0009_create_view_agent_scores_and_create_view_top_agents.sql",
+            "0010_spec_change.sql",
         ]
     );
     // Migrations already written are left as they were, and every one has its snapshot.

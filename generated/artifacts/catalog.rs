@@ -100,6 +100,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -226,6 +227,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -366,6 +368,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -472,6 +475,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -628,6 +632,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["service_role"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -751,6 +756,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -890,6 +896,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -1080,6 +1087,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -1210,6 +1218,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -1359,6 +1368,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -1482,6 +1492,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -1588,6 +1599,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -1775,6 +1787,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -1945,6 +1958,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -2161,6 +2175,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -2301,6 +2316,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -2417,6 +2433,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -2530,6 +2547,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -2663,6 +2681,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -2803,6 +2822,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -2912,6 +2932,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -3025,6 +3046,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -3202,6 +3224,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -3335,6 +3358,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -3441,6 +3465,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -3564,6 +3589,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -3670,6 +3696,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -3776,6 +3803,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -3916,6 +3944,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -4032,6 +4061,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -4155,6 +4185,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -4338,6 +4369,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -4629,6 +4661,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -4769,6 +4802,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -4936,6 +4970,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "ai",
@@ -5102,6 +5137,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
             ],
             functions: &[
@@ -5276,6 +5312,7 @@ pub static CATALOG: Catalog = Catalog {
                     foreign_keys: &[],
                     rls: false,
                     policies: &[],
+                    view: false,
                 },
                 Table {
                     schema: "auth",
@@ -5354,6 +5391,7 @@ pub static CATALOG: Catalog = Catalog {
                     ],
                     rls: false,
                     policies: &[],
+                    view: false,
                 },
                 Table {
                     schema: "auth",
@@ -5439,6 +5477,7 @@ pub static CATALOG: Catalog = Catalog {
                     ],
                     rls: false,
                     policies: &[],
+                    view: false,
                 },
             ],
             functions: &[],
@@ -5723,6 +5762,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "public",
@@ -5816,6 +5856,7 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
                 },
                 Table {
                     schema: "public",
@@ -5922,6 +5963,66 @@ pub static CATALOG: Catalog = Catalog {
                             roles: &["authenticated"],
                         },
                     ],
+                    view: false,
+                },
+                Table {
+                    schema: "public",
+                    name: "agent_overview",
+                    columns: &[
+                        Column {
+                            name: "agent_id",
+                            sql_type: "uuid",
+                            kind: ColumnKind::Uuid,
+                            array: false,
+                            nullable: false,
+                            default_sql: None,
+                            generated: false,
+                            rule: Rule::NONE,
+                        },
+                        Column {
+                            name: "name",
+                            sql_type: "text",
+                            kind: ColumnKind::Text,
+                            array: false,
+                            nullable: false,
+                            default_sql: None,
+                            generated: false,
+                            rule: Rule::NONE,
+                        },
+                        Column {
+                            name: "framework",
+                            sql_type: "text",
+                            kind: ColumnKind::Text,
+                            array: false,
+                            nullable: false,
+                            default_sql: None,
+                            generated: false,
+                            rule: Rule::NONE,
+                        },
+                        Column {
+                            name: "tools",
+                            sql_type: "bigint",
+                            kind: ColumnKind::Integer,
+                            array: false,
+                            nullable: false,
+                            default_sql: None,
+                            generated: false,
+                            rule: Rule::NONE,
+                        },
+                    ],
+                    primary_key: &[],
+                    foreign_keys: &[
+                        ForeignKey {
+                            name: "agent_overview_agent_id_fkey",
+                            columns: &["agent_id"],
+                            ref_schema: "public",
+                            ref_table: "agents",
+                            ref_columns: &["id"],
+                        },
+                    ],
+                    rls: false,
+                    policies: &[],
+                    view: true,
                 },
             ],
             functions: &[
@@ -6014,6 +6115,11 @@ pub static CATALOG: Catalog = Catalog {
             version: "0005",
             name: "spec_change",
             sql: include_str!("migrations/0005_spec_change.sql"),
+        },
+        Migration {
+            version: "0006",
+            name: "create_view_agent_overview",
+            sql: include_str!("migrations/0006_create_view_agent_overview.sql"),
         },
     ],
     openapi: &[

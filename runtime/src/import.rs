@@ -13,9 +13,10 @@
 //! which codegen leaves as it is instead of wrapping it once more.
 //!
 //! The spec format is smaller than PostgreSQL. A column it cannot describe (a type outside
-//! the spec's list, an identity or generated column) stops the import, naming every such
-//! column, because a table without it would be a different table. Other objects it has no
-//! place for (views, triggers, partial indexes, grants to other roles, ...) stay in the
+//! the spec's list, an identity or virtual generated column) stops the import, naming every
+//! such column, because a table without it would be a different table. Views come back
+//! with their query as Postgres prints it. Other objects it has no
+//! place for (materialized views, triggers, partial indexes, grants to other roles, ...) stay in the
 //! database untouched; the import lists them at the top of the file and in
 //! [`ImportedSpec::notes`].
 //!
@@ -310,7 +311,35 @@ struct FileOut {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tables: Vec<TableOut>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    views: Vec<ViewOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     functions: Vec<FunctionOut>,
+}
+
+#[derive(Debug, Serialize)]
+struct ViewOut {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+    columns: Vec<ViewColumnOut>,
+    query: String,
+    #[serde(skip_serializing_if = "is_true")]
+    security_invoker: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    grants: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+struct ViewColumnOut {
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Serialize)]
@@ -531,6 +560,7 @@ impl Importer<'_> {
         .fetch_all(&mut *conn)
         .await?;
         let mut tables = Vec::new();
+        let mut views = Vec::new();
         for r in &relations {
             let name: String = r.try_get("name")?;
             let kind: String = r.try_get("kind")?;
@@ -539,10 +569,13 @@ impl Importer<'_> {
                 ("r", false) => None,
                 ("r" | "p", true) => Some("partition"),
                 ("p", false) => Some("partitioned table"),
-                ("v", _) => Some("view"),
                 ("m", _) => Some("materialized view"),
                 _ => Some("foreign table"),
             };
+            if kind == "v" {
+                views.push(name);
+                continue;
+            }
             if let Some(what) = what {
                 notes.push(format!("{what} {schema}.{name}"));
                 continue;
@@ -583,7 +616,11 @@ impl Importer<'_> {
         }
         self.indexes(conn, schema, &mut tables, &mut notes).await?;
         self.policies(conn, schema, &mut tables, &mut notes).await?;
-        self.grants(conn, schema, &mut tables, &mut notes).await?;
+        let mut views = self
+            .views(conn, schema, &views, &columns, &mut notes)
+            .await?;
+        self.grants(conn, schema, &mut tables, &mut views, &mut notes)
+            .await?;
         self.triggers(conn, schema, &mut notes).await?;
         let functions = self.functions(conn, schema, &mut notes).await?;
 
@@ -592,6 +629,7 @@ impl Importer<'_> {
             exposed,
             comment,
             tables,
+            views,
             functions,
         };
         let body = serde_yaml::to_string(&file).expect("spec values serialize");
@@ -633,7 +671,7 @@ impl Importer<'_> {
              join pg_catalog.pg_namespace n on n.oid = c.relnamespace
              join pg_catalog.pg_type t on t.oid = a.atttypid
              left join pg_catalog.pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-             where n.nspname = $1 and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+             where n.nspname = $1 and c.relkind in ('r', 'v') and a.attnum > 0 and not a.attisdropped
              order by c.relname, a.attnum",
         )
         .bind(schema)
@@ -1113,11 +1151,102 @@ impl Importer<'_> {
         Ok(())
     }
 
+    /// The views named in `names`, readers after the views they read.
+    async fn views(
+        &mut self,
+        conn: &mut PgConnection,
+        schema: &str,
+        names: &[String],
+        columns: &[PgColumn],
+        notes: &mut Vec<String>,
+    ) -> Result<Vec<ViewOut>, ImportError> {
+        let rows = sqlx::query(
+            "select c.relname::text as name, pg_catalog.pg_get_viewdef(c.oid) as query,
+                    pg_catalog.obj_description(c.oid, 'pg_class') as comment,
+                    coalesce((select o.option_value in ('true', 'on', 'yes', '1')
+                              from pg_catalog.pg_options_to_table(c.reloptions) o
+                              where o.option_name = 'security_invoker'), false) as invoker,
+                    array(select distinct v.relname::text
+                          from pg_catalog.pg_rewrite w
+                          join pg_catalog.pg_depend d
+                            on d.classid = 'pg_catalog.pg_rewrite'::regclass and d.objid = w.oid
+                          join pg_catalog.pg_class v on v.oid = d.refobjid
+                          where w.ev_class = c.oid and v.oid <> c.oid and v.relkind = 'v'
+                            and v.relnamespace = c.relnamespace)::text[] as reads
+             from pg_catalog.pg_class c
+             join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = $1 and c.relkind = 'v' and c.relname = any($2)
+             order by c.relname",
+        )
+        .bind(schema)
+        .bind(names)
+        .fetch_all(conn)
+        .await?;
+        let mut pending = Vec::new();
+        for r in &rows {
+            let name: String = r.try_get("name")?;
+            let object = format!("{schema}.{name}");
+            if !valid_ident(&name) {
+                self.unsupported.push(Unsupported {
+                    object: object.clone(),
+                    problem: Problem::Name,
+                });
+            }
+            let mut out_columns = Vec::new();
+            for c in columns.iter().filter(|c| c.table == name) {
+                let ty = exact_type(&c.ty).or_else(|| {
+                    let (ty, _) = spec_type(&c.ty)?;
+                    notes.push(format!("{object}.{}: {} became {ty}", c.name, c.ty));
+                    Some(ty)
+                });
+                match ty {
+                    Some(ty) => out_columns.push(ViewColumnOut {
+                        name: c.name.clone(),
+                        ty,
+                        comment: c.comment.clone(),
+                    }),
+                    None => self.unsupported.push(Unsupported {
+                        object: format!("{object}.{}", c.name),
+                        problem: Problem::Type(c.ty.clone()),
+                    }),
+                }
+            }
+            notes.push(format!(
+                "{object}: a view's column nullability and relationships (`references`, for \
+                 embedding) are not in the database; declare them if you rely on them"
+            ));
+            let query: String = r.try_get("query")?;
+            let reads: Vec<String> = r.try_get("reads")?;
+            pending.push((
+                reads,
+                ViewOut {
+                    name,
+                    comment: r.try_get("comment")?,
+                    columns: out_columns,
+                    query: query.trim().trim_end_matches(';').to_string(),
+                    security_invoker: r.try_get("invoker")?,
+                    grants: BTreeMap::new(),
+                },
+            ));
+        }
+        // Each view after those it reads; a cycle cannot happen in Postgres.
+        let mut ordered: Vec<ViewOut> = Vec::new();
+        while !pending.is_empty() {
+            let ready = pending
+                .iter()
+                .position(|(reads, _)| reads.iter().all(|r| ordered.iter().any(|v| &v.name == r)))
+                .unwrap_or(0);
+            ordered.push(pending.remove(ready).1);
+        }
+        Ok(ordered)
+    }
+
     async fn grants(
         &self,
         conn: &mut PgConnection,
         schema: &str,
         tables: &mut [TableOut],
+        views: &mut [ViewOut],
         notes: &mut Vec<String>,
     ) -> Result<(), ImportError> {
         let rows = sqlx::query(
@@ -1128,7 +1257,7 @@ impl Importer<'_> {
              from pg_catalog.pg_class c
              join pg_catalog.pg_namespace n on n.oid = c.relnamespace,
                   pg_catalog.aclexplode(c.relacl) a
-             where n.nspname = $1 and c.relkind = 'r' and a.grantee <> c.relowner
+             where n.nspname = $1 and c.relkind in ('r', 'v') and a.grantee <> c.relowner
              order by 1, 2, 3",
         )
         .bind(schema)
@@ -1142,8 +1271,12 @@ impl Importer<'_> {
                 .insert(r.try_get("privilege")?);
         }
         for ((table, role), privileges) in by_table {
-            let Some(t) = tables.iter_mut().find(|t| t.name == table) else {
-                continue;
+            let target = match tables.iter_mut().find(|t| t.name == table) {
+                Some(t) => &mut t.grants,
+                None => match views.iter_mut().find(|v| v.name == table) {
+                    Some(v) => &mut v.grants,
+                    None => continue,
+                },
             };
             if !API_ROLES.contains(&role.as_str()) && role != "public" {
                 notes.push(format!(
@@ -1167,7 +1300,7 @@ impl Importer<'_> {
                 known
             };
             if !list.is_empty() {
-                t.grants.insert(role, list);
+                target.insert(role, list);
             }
         }
         Ok(())

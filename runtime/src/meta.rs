@@ -254,6 +254,9 @@ pub struct Table {
     pub rls: bool,
     /// Policies, for error messages that explain a denial.
     pub policies: &'static [Policy],
+    /// A view: Postgres (its grants, whether it can be updated) decides about writes, so
+    /// request validation requires no column.
+    pub view: bool,
 }
 
 impl Column {

@@ -33,7 +33,11 @@ pub fn validate_rows(table: &Table, rows: &[Value], mode: Mode) -> Result<(), Ap
         for column in table.columns {
             match obj.get(column.name) {
                 None => {
-                    if mode == Mode::Create && !column.nullable && !column.has_default() {
+                    if mode == Mode::Create
+                        && !table.view
+                        && !column.nullable
+                        && !column.has_default()
+                    {
                         errors.insert(
                             format!("{prefix}{}", column.name),
                             Value::String(format!("{} is required", column.name)),

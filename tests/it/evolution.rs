@@ -65,8 +65,8 @@ pub(crate) async fn schema(pool: &PgPool) -> String {
              from pg_namespace n, aclexplode(n.nspacl) a where {SYSTEM}"
         ),
         format!(
-            "select format('table %s.%s kind=%s rls=%s force=%s comment=%s', n.nspname, c.relname,
-                    c.relkind, c.relrowsecurity, c.relforcerowsecurity,
+            "select format('table %s.%s kind=%s rls=%s force=%s options=%s comment=%s', n.nspname,
+                    c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity, c.reloptions,
                     coalesce(obj_description(c.oid, 'pg_class'), '-'))
              from pg_class c join pg_namespace n on n.oid = c.relnamespace
              where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S') and {SYSTEM}"
@@ -81,8 +81,11 @@ pub(crate) async fn schema(pool: &PgPool) -> String {
              join pg_class c on c.oid = a.attrelid
              join pg_namespace n on n.oid = c.relnamespace
              left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-             where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p') and {SYSTEM}"
+             where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p', 'v') and {SYSTEM}"
         ),
+        "select format('view %s.%s %s', schemaname, viewname, definition) from pg_views
+         where schemaname not like 'pg\\_%' and schemaname not in ('information_schema', 'ferrobase')"
+            .to_string(),
         format!(
             "select format('constraint %s.%s %s %s', n.nspname, c.relname, k.conname,
                     pg_get_constraintdef(k.oid))
@@ -180,7 +183,7 @@ async fn migrations_of_spec_edits_give_the_schema_of_the_last_spec() {
         fresh.close().await;
         compared += 1;
     }
-    assert_eq!(compared, 9, "every step but the refused one is compared");
+    assert_eq!(compared, 11, "every step but the refused one is compared");
     evolving.close().await;
 }
 

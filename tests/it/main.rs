@@ -21,3 +21,4 @@ mod search;
 mod self_reference;
 mod supabase_js;
 mod typed_api;
+mod views;

@@ -37,6 +37,7 @@ const fn notes(schema: &'static str) -> Table {
         foreign_keys: &[],
         rls: false,
         policies: &[],
+        view: false,
     }
 }
 

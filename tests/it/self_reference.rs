@@ -52,6 +52,7 @@ static NODES: Table = Table {
     }],
     rls: false,
     policies: &[],
+    view: false,
 };
 
 static CATALOG: Catalog = Catalog {

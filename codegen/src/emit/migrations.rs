@@ -77,6 +77,7 @@ pub fn emit_init(ir: &Ir) -> Result<MigrationFile> {
                 foreign_keys => foreign_keys,
                 functions => functions,
                 vector => ir.uses_vector(),
+                views => ir.views.iter().map(ddl::create_view).collect::<Vec<_>>(),
             })
         })
         .map_err(|source| Error::Template {

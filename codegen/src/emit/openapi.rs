@@ -78,10 +78,17 @@ pub(super) fn to_json(doc: &OpenAPI) -> String {
 
 /// The document for one exposed schema.
 pub(super) fn document(ir: &Ir, schema: &str) -> OpenAPI {
-    let tables: Vec<&Table> = ir
-        .tables
+    let relations = ir.relations();
+    let tables: Vec<&Table> = relations
         .iter()
         .filter(|t| t.schema == schema && t.exposed)
+        .collect();
+    // Views that no role may write through are read-only paths.
+    let read_only: Vec<&str> = ir
+        .views
+        .iter()
+        .filter(|v| v.schema == schema && !v.writable())
+        .map(|v| v.name.as_str())
         .collect();
 
     let mut components = Components::default();
@@ -118,9 +125,10 @@ pub(super) fn document(ir: &Ir, schema: &str) -> OpenAPI {
 
     let mut paths = Paths::default();
     for t in &tables {
-        paths
-            .paths
-            .insert(format!("/{}", t.name), ReferenceOr::Item(path_item(t)));
+        paths.paths.insert(
+            format!("/{}", t.name),
+            ReferenceOr::Item(path_item(t, !read_only.contains(&t.name.as_str()))),
+        );
     }
 
     for f in ir
@@ -939,7 +947,8 @@ fn json_kind(ty: JsonType, rule: &Rule, nullable: bool, items: Option<JsonType>)
 // ---------------------------------------------------------------------------------------
 // Paths
 
-fn path_item(table: &Table) -> PathItem {
+/// The operations of a table or view path; `writable` false leaves only the read.
+fn path_item(table: &Table, writable: bool) -> PathItem {
     let name = &table.name;
     let filters: Vec<ReferenceOr<Parameter>> = table
         .columns
@@ -1041,7 +1050,7 @@ fn path_item(table: &Table) -> PathItem {
     const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 406];
     const WRITE_ERRORS: &[u16] = &[400, 401, 403, 404, 406, 409];
 
-    PathItem {
+    let item = PathItem {
         get: Some(operation(
             "select",
             format!(
@@ -1127,6 +1136,14 @@ fn path_item(table: &Table) -> PathItem {
             WRITE_ERRORS,
         )),
         ..Default::default()
+    };
+    if writable {
+        item
+    } else {
+        PathItem {
+            get: item.get,
+            ..Default::default()
+        }
     }
 }
 
@@ -1283,6 +1300,7 @@ mod tests {
                 },
             ],
             tables: vec![users, agents],
+            views: Vec::new(),
             sources: vec!["auth.yaml".into(), "public.yaml".into()],
             functions: vec![],
             allow_destructive: vec![],

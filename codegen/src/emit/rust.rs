@@ -23,11 +23,18 @@ pub struct RustInputs {
 
 /// Emits `catalog.rs`: `pub static CATALOG: runtime::meta::Catalog`.
 pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
+    let relations = ir.relations();
     let schemas = ir.schemas.iter().map(|s| {
         let name = &s.name;
         let exposed = s.exposed;
         let aggregates = s.aggregates;
-        let tables = ir.tables.iter().filter(|t| t.schema == s.name).map(table);
+        let tables = relations.iter().filter(|t| t.schema == s.name).map(|t| {
+            let view = ir
+                .views
+                .iter()
+                .any(|v| v.schema == t.schema && v.name == t.name);
+            table(t, view)
+        });
         let functions = ir.functions.iter().filter(|f| f.schema == s.name).map(function);
         quote! {
             Schema { name: #name, exposed: #exposed, aggregates: #aggregates, tables: &[#(#tables),*], functions: &[#(#functions),*] }
@@ -74,7 +81,7 @@ pub fn emit_rust(ir: &Ir, inputs: &RustInputs) -> Result<String> {
     Ok(header + &prettyplease::unparse(&file))
 }
 
-fn table(t: &Table) -> TokenStream {
+fn table(t: &Table, view: bool) -> TokenStream {
     let schema = &t.schema;
     let name = &t.name;
     let rls = t.rls;
@@ -155,6 +162,7 @@ fn table(t: &Table) -> TokenStream {
             foreign_keys: &[#(#fks),*],
             rls: #rls,
             policies: &[#(#policies),*],
+            view: #view,
         }
     }
 }

@@ -196,6 +196,8 @@ pub fn map_db_error(e: sqlx::Error, auth: &AuthContext, table: &Table, command: 
         }
         "42P01" | "42883" => StatusCode::NOT_FOUND,
         "25006" => StatusCode::METHOD_NOT_ALLOWED,
+        // A write through a view Postgres cannot update (a join, an aggregate, ...).
+        "55000" if table.view => StatusCode::METHOD_NOT_ALLOWED,
         "57014" => StatusCode::INTERNAL_SERVER_ERROR,
         c if c.starts_with("08") || c.starts_with("53") => StatusCode::SERVICE_UNAVAILABLE,
         c if c.starts_with("23")

@@ -719,6 +719,7 @@ static NO_TABLE: Table = Table {
     foreign_keys: &[],
     rls: false,
     policies: &[],
+    view: false,
 };
 
 /// The window asked for by `Range` and `limit`/`offset`: the range picks it, and

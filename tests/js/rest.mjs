@@ -1,5 +1,5 @@
 // PostgREST features driven through supabase-js (its postgrest-js query builder):
-// embedding, logic trees, full-text, containment, counts and ranges, upserts, RPC,
+// embedding, views, logic trees, full-text, containment, counts and ranges, upserts, RPC,
 // CSV and errors. Environment: FERROBASE_URL, ANON_KEY, SERVICE_KEY, USER_TOKEN, USER_ID.
 import assert from 'node:assert/strict';
 import { client, env, ok } from './common.mjs';
@@ -44,6 +44,14 @@ assert.equal(withTools.name, 'Refund helper');
 assert.deepEqual(withTools.agent_tools.map((a) => a.tool.name).sort(), ['search', 'weather']);
 const inner = ok(await user.from('agents').select('name, tools!inner(name)').eq('tools.name', 'weather'));
 assert.deepEqual(inner, [{ name: 'Refund helper', tools: [{ name: 'weather' }] }]);
+
+// A view of the spec reads like a table and embeds through its declared relationship.
+const overview = ok(
+  await user.from('agent_overview').select('name, tools, agents(framework)').gt('tools', 0),
+);
+assert.deepEqual(overview, [{ name: 'Refund helper', tools: 2, agents: { framework: 'openai' } }]);
+const notWritable = await user.from('agent_overview').insert({ name: 'x' });
+assert.equal(notWritable.status, 405);
 
 // or(), not(), in, is, textSearch, contains, JSON paths.
 assert.deepEqual(ok(await user.from('agents').select('name').or('framework.eq.anthropic,name.ilike.*refund*').order('name')).map((a) => a.name), ['Poet', 'Refund helper']);

@@ -376,6 +376,7 @@ async fn list(
             req.order.push((
                 Vec::new(),
                 vec![crate::rest::request::OrderTerm {
+                    relation: None,
                     column: "created_at".into(),
                     path: Vec::new(),
                     descending: true,

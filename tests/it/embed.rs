@@ -141,6 +141,61 @@ async fn embeds_follow_foreign_keys() {
 }
 
 #[tokio::test]
+async fn a_to_one_embedding_orders_the_parent_rows() {
+    let app = TestApp::start().await;
+    let (u, _) = fixture(&app).await;
+    let get = |q: &str| app.rest(Method::GET, &format!("agent_tools?{q}"), Some(&u.token));
+
+    // Assignments ordered by their tool's name, both ways, by key or by alias.
+    let (s, _, b) = send(get("select=enabled,tools(name)&order=tools(name).desc")).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b,
+        json!([
+            {"enabled": false, "tools": {"name": "weather"}},
+            {"enabled": true, "tools": {"name": "search"}},
+        ])
+    );
+    let (s, _, b) = send(get(
+        "select=enabled,tool:tools(category)&order=tool(name).asc",
+    ))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b,
+        json!([
+            {"enabled": true, "tool": {"category": "web"}},
+            {"enabled": false, "tool": {"category": "data"}},
+        ])
+    );
+    // A JSON path of the related row, with nulls placed.
+    let (s, _, b) = send(get(
+        "select=tools(name),agents(name)&order=agents(settings->temperature).nullsfirst,tools(name).desc",
+    ))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b[0]["tools"]["name"], "weather", "{b}");
+
+    // A to-many embedding cannot order its parent; an order on something not embedded
+    // says to embed it; an unknown column of the relation is named.
+    let (s, _, b) = send(app.rest(
+        Method::GET,
+        "agents?select=name,agent_tools(enabled)&order=agent_tools(enabled)",
+        Some(&u.token),
+    ))
+    .await;
+    assert_eq!((s, b["code"].clone()), (400, json!("PGRST118")), "{b}");
+    let (s, _, b) = send(get("select=enabled&order=tools(name)")).await;
+    assert_eq!((s, b["code"].clone()), (400, json!("PGRST108")), "{b}");
+    let (s, _, b) = send(get("select=tools(name)&order=tools(nme)")).await;
+    assert_eq!(s, 400, "{b}");
+    assert!(
+        b["hint"].as_str().is_some_and(|h| h.contains("name")),
+        "{b}"
+    );
+}
+
+#[tokio::test]
 async fn embedding_errors_name_the_candidates() {
     let app = TestApp::start().await;
     let (u, _) = fixture(&app).await;

@@ -222,6 +222,9 @@ pub enum Cond {
 /// One sort term.
 #[derive(Debug)]
 pub struct Order {
+    /// The index in the node's items of the to-one embedding whose column orders the rows
+    /// (`order=agents(name)`); None for the node's own column.
+    pub embed: Option<usize>,
     /// Column.
     pub column: &'static Column,
     /// JSON path into it.
@@ -895,7 +898,15 @@ impl NodeContext<'_> {
                 continue;
             }
             for o in terms {
+                let (embed, table) = match &o.relation {
+                    None => (None, table),
+                    Some(rel) => {
+                        let (i, e) = related_order(&items, rel)?;
+                        (Some(i), e.node.table)
+                    }
+                };
                 order.push(Order {
+                    embed,
                     column: column(table, &o.column)?,
                     path: o.path.clone(),
                     descending: o.descending,
@@ -919,6 +930,34 @@ impl NodeContext<'_> {
             limit,
             offset,
         })
+    }
+}
+
+/// The to-one embedding of `items` named `rel` (by its key or its table), which an
+/// `order=rel(column)` term sorts the parent rows by.
+fn related_order<'i>(items: &'i [Item], rel: &str) -> Result<(usize, &'i EmbedPlan), ApiError> {
+    let found = items.iter().enumerate().find_map(|(i, item)| match item {
+        Item::Embed(e) if e.key == rel || e.node.table.name == rel => Some((i, e)),
+        _ => None,
+    });
+    match found {
+        Some((i, e)) if e.rel.is_to_one() && !e.spread => Ok((i, e)),
+        Some(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST118",
+            format!("A related order on '{rel}' is not possible"),
+        )
+        .hint(
+            "Only a to-one embedding (the parent holds the foreign key) can order the parent rows",
+        )),
+        None => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST108",
+            format!("'{rel}' is not an embedded resource in this request"),
+        )
+        .hint(format!(
+            "Add '{rel}' to the 'select' query parameter to order by it"
+        ))),
     }
 }
 

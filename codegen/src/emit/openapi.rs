@@ -364,7 +364,8 @@ fn shared_parameters(components: &mut Components) {
             query(
                 "order",
                 "Sort keys, comma-separated, each `column`, `column.asc` or `column.desc`, \
-                 optionally followed by `.nullsfirst` or `.nullslast`, e.g. `created_at.desc,id`.",
+                 optionally followed by `.nullsfirst` or `.nullslast`, e.g. `created_at.desc,id`; \
+                 `relation(column)` sorts by a column of an embedded to-one relation.",
                 plain(string_kind(None)),
             ),
         ),

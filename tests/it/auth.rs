@@ -740,7 +740,9 @@ async fn unknown_email_and_wrong_password_look_the_same() {
     assert_eq!(names(&h1), names(&h3));
 
     // Both pay for one Argon2 verification: without the stand-in hash an unknown email
-    // would answer several times faster. (The bound is loose so a busy machine passes.)
+    // would answer about twenty times faster (a lookup against a 19 MiB hash). Only that
+    // direction is checked, loosely, so that a busy machine, which slows either side at
+    // random, does not fail the test.
     let probe = |email: &'static str| {
         let app = &app;
         move || async move {
@@ -749,14 +751,16 @@ async fn unknown_email_and_wrong_password_look_the_same() {
                     .json(&json!({"email": email, "password": "wrong horse"})),
             )
             .await;
+            // A throttled answer would skip the work and skew the timing.
+            assert_eq!(s, 400, "{b}");
             (s, b)
         }
     };
     let (unknown, known) =
-        paired_medians(5, probe("nobody@example.com"), probe("ivy@example.com")).await;
+        paired_medians(7, probe("nobody@example.com"), probe("ivy@example.com")).await;
     let ratio = unknown.as_secs_f64() / known.as_secs_f64();
     assert!(
-        (0.33..3.0).contains(&ratio),
+        ratio > 0.2,
         "unknown email {unknown:?} vs wrong password {known:?}"
     );
 }
